@@ -1,0 +1,33 @@
+# Kontakt: `make dev` runs everything on embedded defaults, `make test` runs every test.
+GO ?= go
+export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
+STATICCHECK_VERSION := v0.8.2
+
+.PHONY: dev test lint build bench deps fuzz
+
+deps:
+	@bash scripts/deps.sh
+
+dev: deps
+	$(GO) run ./cmd/kontakt dev
+
+build:
+	$(GO) build -o bin/kontakt ./cmd/kontakt
+
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 15m ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@command -v staticcheck >/dev/null 2>&1 || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	staticcheck ./...
+
+bench: deps
+	$(GO) run ./bench
+
+fuzz:
+	$(GO) test ./model -run '^$$' -fuzz FuzzNormalizePhone -fuzztime 30s
+	$(GO) test ./model -run '^$$' -fuzz FuzzNormalizeEmail -fuzztime 30s
+	$(GO) test ./api -run '^$$' -fuzz FuzzCreateContact -fuzztime 30s

@@ -1,0 +1,136 @@
+// Package api is Kontakt's JSON API for staff and admins under /api/, plus /healthz. Every
+// read goes through store and so through the one visibility policy; a contact or attached
+// item the caller may not see answers 404, never 403.
+package api
+
+import (
+	"embed"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/kontakt/kontakt/auth"
+	"github.com/kontakt/kontakt/store"
+)
+
+// Options tune the API.
+type Options struct {
+	SessionTTL       time.Duration
+	CookieSecure     bool
+	MaxBodyBytes     int64
+	LoginMaxFailures int
+	LoginWindow      time.Duration
+	PasswordParams   auth.Params
+}
+
+// Deps are what the API needs, built once in main.
+type Deps struct {
+	Store   *store.Store
+	Logger  *slog.Logger
+	Options Options
+}
+
+type handler struct {
+	store     *store.Store
+	log       *slog.Logger
+	opt       Options
+	dummyHash string
+}
+
+//go:embed openapi.json
+var openapiFS embed.FS
+
+// NewHandler returns the HTTP handler serving /healthz and /api/.
+func NewHandler(d Deps) http.Handler {
+	h := &handler{store: d.Store, log: d.Logger, opt: d.Options, dummyHash: auth.DummyHash(d.Options.PasswordParams)}
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, h.recoverer, h.limitBody)
+	r.Get("/healthz", h.healthz)
+	r.Route("/api", func(r chi.Router) {
+		r.Use(h.noStore)
+		r.Get("/openapi.json", h.openapi)
+		r.Post("/session", h.login)
+		r.Group(func(r chi.Router) {
+			r.Use(h.authenticate)
+			h.routes(r)
+		})
+	})
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) { writeError(w, http.StatusNotFound, "not found", "") })
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusMethodNotAllowed, "method not allowed", "")
+	})
+	return r
+}
+
+// routes is the route table of the authenticated API.
+func (h *handler) routes(r chi.Router) {
+	r.Delete("/session", h.logout)
+	r.Get("/me", h.me)
+	r.Put("/me/password", h.changePassword)
+
+	r.Get("/tokens", h.listTokens)
+	r.Post("/tokens", h.createToken)
+	r.Delete("/tokens/{id}", h.revokeToken)
+
+	r.Get("/users", h.listUsers)
+	r.Post("/users", h.createUser)
+	r.Get("/users/{id}", h.getUser)
+	r.Patch("/users/{id}", h.updateUser)
+	r.Put("/users/{id}/password", h.setUserPassword)
+
+	r.Get("/groups", h.listGroups)
+	r.Post("/groups", h.createGroup)
+	r.Get("/groups/{id}", h.getGroup)
+	r.Patch("/groups/{id}", h.updateGroup)
+	r.Delete("/groups/{id}", h.deleteGroup)
+	r.Put("/groups/{id}/members/{userID}", h.addGroupMember)
+	r.Delete("/groups/{id}/members/{userID}", h.removeGroupMember)
+
+	r.Get("/books", h.listBooks)
+	r.Post("/books", h.createBook)
+	r.Get("/books/{id}", h.getBook)
+	r.Patch("/books/{id}", h.updateBook)
+	r.Delete("/books/{id}", h.deleteBook)
+	r.Get("/books/{id}/grants", h.listGrants)
+	r.Post("/books/{id}/grants", h.putGrant)
+	r.Delete("/books/{id}/grants/{grantID}", h.deleteGrant)
+	r.Put("/books/{id}/fields/{key}", h.putField)
+	r.Delete("/books/{id}/fields/{key}", h.deleteField)
+
+	r.Get("/contacts", h.listContacts)
+	r.Post("/contacts", h.createContact)
+	r.Get("/contacts/{id}", h.getContact)
+	r.Patch("/contacts/{id}", h.updateContact)
+	r.Delete("/contacts/{id}", h.deleteContact)
+	r.Get("/contacts/{id}/notes", h.listNotes)
+	r.Post("/contacts/{id}/notes", h.createNote)
+	r.Post("/relations", h.createRelation)
+	r.Delete("/relations/{id}", h.deleteRelation)
+	r.Get("/notes/{id}", h.getNote)
+	r.Patch("/notes/{id}", h.updateNote)
+	r.Delete("/notes/{id}", h.deleteNote)
+
+	r.Get("/organisations", h.listOrganisations)
+	r.Get("/organisations/{id}/people", h.listOrganisationPeople)
+	r.Get("/tags", h.listTags)
+
+	r.Get("/audit", h.listAudit)
+}
+
+func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
+	if err := h.store.Ping(r.Context()); err != nil {
+		h.log.ErrorContext(r.Context(), "health check failed", "err", err)
+		writeError(w, http.StatusServiceUnavailable, "database unreachable", "")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (h *handler) openapi(w http.ResponseWriter, r *http.Request) {
+	b, _ := openapiFS.ReadFile("openapi.json")
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b) //nolint:errcheck
+}

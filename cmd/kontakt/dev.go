@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/kontakt/kontakt/config"
+	"github.com/kontakt/kontakt/devstack"
+	"github.com/kontakt/kontakt/migrations"
+	"github.com/kontakt/kontakt/store"
+)
+
+// runDev runs Kontakt on embedded defaults: a private PostgreSQL under the data directory
+// (unless KONTAKT_DATABASE_URL names one), migrations, demo data seeded once, and the API.
+// Ctrl-C stops the API, then PostgreSQL.
+func runDev(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	dbURL := cfg.DatabaseURL
+	if dbURL == "" {
+		pg, err := devstack.StartPostgres(ctx, devstack.PostgresOptions{Dir: filepath.Join(dataDir, "pg"), Logger: log})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			log.Info("stopping postgres")
+			if err := pg.Stop(); err != nil {
+				log.Error("stop postgres", "err", err)
+			}
+		}()
+		if err := pg.CreateDatabase(ctx, "kontakt", ""); err != nil && !isDuplicateDatabase(err) {
+			return err
+		}
+		dbURL = pg.URL("kontakt")
+	}
+	pool, err := openPool(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if _, err := migrations.Up(ctx, pool); err != nil {
+		return err
+	}
+	st := store.New(pool, cfg.DefaultRegion)
+	demo, err := devstack.SeedDemo(ctx, st, cfg.DemoPassword, log)
+	if err != nil {
+		return err
+	}
+	return serveHTTP(ctx, cfg, log, st, func() { printWelcome(stdout, cfg, dbURL, demo) })
+}
+
+func isDuplicateDatabase(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "42P04"
+}
+
+// printWelcome tells a newcomer where Kontakt runs, how to log in and what to try.
+func printWelcome(w io.Writer, cfg config.Config, dbURL string, demo devstack.Demo) {
+	base := strings.TrimRight(cfg.PublicURL, "/")
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nKontakt is running.\n  API:      %s/api/  (OpenAPI: %s/api/openapi.json)\n  Health:   %s/healthz\n  Database: %s\n\n",
+		base, base, base, redact(dbURL))
+	login, password := "admin", "<your password>"
+	switch {
+	case demo.Seeded:
+		fmt.Fprintf(&b, "Demo organisation seeded: %d books, %d contacts. Logins:\n", demo.Books, demo.Contacts)
+		for _, u := range demo.Users {
+			role := "staff"
+			if u.Admin {
+				role = "admin"
+			}
+			fmt.Fprintf(&b, "  %-6s %-22s password: %s  (%s)\n", u.Login, u.Name, u.Password, role)
+		}
+		if len(demo.Users) > 0 {
+			login, password = demo.Users[0].Login, demo.Users[0].Password
+		}
+	case cfg.DemoPassword != "":
+		fmt.Fprintf(&b, "Demo data was seeded on an earlier run; the demo users' password is KONTAKT_DEMO_PASSWORD.\n")
+		password = cfg.DemoPassword
+	default:
+		fmt.Fprintf(&b, "Demo data was seeded on an earlier run; its passwords were printed then.\n"+
+			"Set KONTAKT_DEMO_PASSWORD on a fresh data dir for fixed passwords.\n")
+	}
+	fmt.Fprintf(&b, `
+Try it:
+  curl -s -c /tmp/kontakt.cookies -H 'Content-Type: application/json' \
+       -d '{"login":"%s","password":"%s"}' %s/api/session
+  curl -s -b /tmp/kontakt.cookies '%s/api/contacts?q=dvorak'
+  curl -s -b /tmp/kontakt.cookies '%s/api/books'
+
+Ctrl-C stops Kontakt and its PostgreSQL.
+`, login, password, base, base, base)
+	io.WriteString(w, b.String()) //nolint:errcheck
+}
+
+// redact hides the password in a database URL.
+func redact(u string) string {
+	if cfg, err := pgconn.ParseConfig(u); err == nil && cfg.Password != "" {
+		return strings.Replace(u, cfg.Password, "***", 1)
+	}
+	return u
+}

@@ -1,0 +1,86 @@
+// Command kontakt is Kontakt's one binary. Its modes:
+//
+//	kontakt dev                 everything on embedded defaults: a private PostgreSQL, demo data, the API
+//	kontakt serve               the HTTP API against KONTAKT_DATABASE_URL (refuses an outdated schema)
+//	kontakt migrate             apply pending database migrations
+//	kontakt admin create-user   create a user, e.g. the first admin
+//	kontakt version             print the version
+//
+// Configuration comes from environment variables (see config.Load and the README).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/kontakt/kontakt/config"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `usage: kontakt <command> [flags]
+
+commands:
+  dev                  run everything on embedded defaults (private PostgreSQL, demo data)
+  serve                serve the HTTP API (needs KONTAKT_DATABASE_URL)
+  migrate              apply pending database migrations
+  admin create-user    create a user (-login, -name, -email, -admin; password on stdin or generated)
+  version              print the version
+`
+
+func main() {
+	if err := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "kontakt:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return flag.ErrHelp
+	}
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	switch args[0] {
+	case "dev":
+		return runDev(ctx, cfg, log, stdout)
+	case "serve":
+		return runServe(ctx, cfg, log)
+	case "migrate":
+		return runMigrate(ctx, cfg, log)
+	case "admin":
+		return runAdmin(ctx, cfg, log, args[1:], stdin, stdout)
+	case "version":
+		fmt.Fprintln(stdout, version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/kontakt/kontakt/api"
+	"github.com/kontakt/kontakt/auth"
+	"github.com/kontakt/kontakt/config"
+	"github.com/kontakt/kontakt/migrations"
+	"github.com/kontakt/kontakt/store"
+)
+
+// openPool connects to PostgreSQL and checks that it answers.
+func openPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	if url == "" {
+		return nil, errors.New("KONTAKT_DATABASE_URL is not set (or use `kontakt dev` for a private database)")
+	}
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("database unreachable: %w", err)
+	}
+	return pool, nil
+}
+
+func runMigrate(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	pool, err := openPool(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	n, err := migrations.Up(ctx, pool)
+	if err != nil {
+		return err
+	}
+	log.Info("migrations applied", "ran", n, "version", migrations.Latest())
+	return nil
+}
+
+func runServe(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	pool, err := openPool(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := migrations.Check(ctx, pool); err != nil {
+		return err
+	}
+	return serveHTTP(ctx, cfg, log, store.New(pool, cfg.DefaultRegion), nil)
+}
+
+// serveHTTP serves the API until ctx ends, then finishes in-flight requests. ready, when
+// set, runs once the listener is open.
+func serveHTTP(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.Store, ready func()) error {
+	handler := api.NewHandler(api.Deps{Store: st, Logger: log, Options: api.Options{
+		SessionTTL:       cfg.SessionTTL,
+		CookieSecure:     cfg.CookieSecure,
+		MaxBodyBytes:     cfg.MaxBodyBytes,
+		LoginMaxFailures: cfg.LoginMaxFailures,
+		LoginWindow:      cfg.LoginWindow,
+		PasswordParams:   auth.DefaultParams,
+	}})
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("http: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("http listening", "addr", ln.Addr().String())
+	if ready != nil {
+		ready()
+	}
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down http")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	return nil
+}

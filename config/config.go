@@ -1,0 +1,162 @@
+// Package config reads Kontakt's configuration from environment variables with typed
+// defaults. Every secret may instead be read from a file named by the variable with a
+// _FILE suffix (KONTAKT_DATABASE_URL_FILE), as container secrets are mounted.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	HTTPAddr         string        // KONTAKT_HTTP_ADDR
+	DataDir          string        // KONTAKT_DATA_DIR
+	DatabaseURL      string        // KONTAKT_DATABASE_URL (secret); empty: `kontakt dev` runs its own PostgreSQL
+	DefaultRegion    string        // KONTAKT_DEFAULT_REGION, country of phone numbers without prefix
+	LogLevel         slog.Level    // KONTAKT_LOG_LEVEL: debug, info, warn, error
+	LogFormat        string        // KONTAKT_LOG_FORMAT: text or json
+	SessionTTL       time.Duration // KONTAKT_SESSION_TTL
+	CookieSecure     bool          // KONTAKT_COOKIE_SECURE: set Secure on cookies (behind TLS)
+	MaxBodyBytes     int64         // KONTAKT_MAX_BODY_BYTES
+	LoginMaxFailures int           // KONTAKT_LOGIN_MAX_FAILURES within LoginWindow per login and per address
+	LoginWindow      time.Duration // KONTAKT_LOGIN_WINDOW
+	DemoPassword     string        // KONTAKT_DEMO_PASSWORD (secret): password of the demo users `kontakt dev` seeds
+	PublicURL        string        // KONTAKT_PUBLIC_URL: how users reach Kontakt, for links; default from HTTPAddr
+}
+
+// Load reads the configuration from the environment through getenv (os.Getenv in main)
+// and validates it.
+func Load(getenv func(string) string) (Config, error) {
+	r := reader{getenv: getenv}
+	c := Config{
+		HTTPAddr:         r.str("KONTAKT_HTTP_ADDR", "127.0.0.1:8080"),
+		DataDir:          r.str("KONTAKT_DATA_DIR", "./.kontakt"),
+		DatabaseURL:      r.secret("KONTAKT_DATABASE_URL"),
+		DefaultRegion:    strings.ToUpper(r.str("KONTAKT_DEFAULT_REGION", "CZ")),
+		LogFormat:        r.str("KONTAKT_LOG_FORMAT", "text"),
+		SessionTTL:       r.duration("KONTAKT_SESSION_TTL", 12*time.Hour),
+		CookieSecure:     r.boolean("KONTAKT_COOKIE_SECURE", false),
+		MaxBodyBytes:     int64(r.integer("KONTAKT_MAX_BODY_BYTES", 1<<20)),
+		LoginMaxFailures: r.integer("KONTAKT_LOGIN_MAX_FAILURES", 5),
+		LoginWindow:      r.duration("KONTAKT_LOGIN_WINDOW", 15*time.Minute),
+		DemoPassword:     r.secret("KONTAKT_DEMO_PASSWORD"),
+		PublicURL:        r.str("KONTAKT_PUBLIC_URL", ""),
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(r.str("KONTAKT_LOG_LEVEL", "info"))); err != nil {
+		r.errs = append(r.errs, fmt.Errorf("KONTAKT_LOG_LEVEL: %w", err))
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.HTTPAddr
+	}
+	r.errs = append(r.errs, c.validate()...)
+	if len(r.errs) > 0 {
+		return c, fmt.Errorf("config: %w", errors.Join(r.errs...))
+	}
+	return c, nil
+}
+
+func (c Config) validate() []error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		errs = append(errs, fmt.Errorf("KONTAKT_HTTP_ADDR %q is not host:port", c.HTTPAddr))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("KONTAKT_DATA_DIR must not be empty"))
+	}
+	if len(c.DefaultRegion) != 2 {
+		errs = append(errs, fmt.Errorf("KONTAKT_DEFAULT_REGION %q is not a two-letter country code", c.DefaultRegion))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("KONTAKT_LOG_FORMAT %q must be text or json", c.LogFormat))
+	}
+	if c.SessionTTL < time.Minute {
+		errs = append(errs, errors.New("KONTAKT_SESSION_TTL must be at least 1m"))
+	}
+	if c.MaxBodyBytes < 1024 {
+		errs = append(errs, errors.New("KONTAKT_MAX_BODY_BYTES must be at least 1024"))
+	}
+	if c.LoginMaxFailures < 1 {
+		errs = append(errs, errors.New("KONTAKT_LOGIN_MAX_FAILURES must be at least 1"))
+	}
+	if c.DemoPassword != "" && len(c.DemoPassword) < 10 {
+		errs = append(errs, errors.New("KONTAKT_DEMO_PASSWORD must have at least 10 characters"))
+	}
+	return errs
+}
+
+// reader collects parse errors so that Load reports every bad variable at once.
+type reader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (r *reader) str(name, def string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+// secret reads NAME, or the file named by NAME_FILE (trailing newline trimmed).
+func (r *reader) secret(name string) string {
+	v, file := r.getenv(name), r.getenv(name+"_FILE")
+	if v != "" && file != "" {
+		r.errs = append(r.errs, fmt.Errorf("set %s or %s_FILE, not both", name, name))
+		return v
+	}
+	if file == "" {
+		return strings.TrimSpace(v)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		r.errs = append(r.errs, fmt.Errorf("%s_FILE: %w", name, err))
+		return ""
+	}
+	return strings.TrimRight(string(b), "\r\n")
+}
+
+func (r *reader) integer(name string, def int) int {
+	s := r.str(name, "")
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		r.errs = append(r.errs, fmt.Errorf("%s %q is not an integer", name, s))
+		return def
+	}
+	return n
+}
+
+func (r *reader) boolean(name string, def bool) bool {
+	s := r.str(name, "")
+	if s == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		r.errs = append(r.errs, fmt.Errorf("%s %q is not a boolean", name, s))
+		return def
+	}
+	return b
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	s := r.str(name, "")
+	if s == "" {
+		return def
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		r.errs = append(r.errs, fmt.Errorf("%s %q is not a duration like 30m or 12h", name, s))
+		return def
+	}
+	return d
+}

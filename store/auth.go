@@ -1,0 +1,113 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kontakt/kontakt/model"
+)
+
+// CreateSession stores a login session by the SHA-256 of its cookie value.
+func (s *Store) CreateSession(ctx context.Context, userID string, tokenHash []byte, ttl time.Duration) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, now() + $3::interval)`,
+		tokenHash, userID, ttl.String())
+	return wrap(err)
+}
+
+// SessionUser returns the enabled user of a live session and extends it (sliding expiry).
+func (s *Store) SessionUser(ctx context.Context, tokenHash []byte, ttl time.Duration) (model.User, error) {
+	return scanUser(s.pool.QueryRow(ctx, `WITH sess AS (
+			UPDATE sessions SET last_seen_at = now(), expires_at = now() + $2::interval
+			 WHERE token_hash = $1 AND expires_at > now() RETURNING user_id)
+		SELECT `+userColumns+` FROM users WHERE id = (SELECT user_id FROM sess) AND NOT disabled`,
+		tokenHash, ttl.String()))
+}
+
+// DeleteSession ends a session.
+func (s *Store) DeleteSession(ctx context.Context, tokenHash []byte) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash)
+	return wrap(err)
+}
+
+const tokenColumns = `id, name, prefix, created_at, expires_at, last_used_at, revoked_at`
+
+func scanToken(row pgx.Row) (model.Token, error) {
+	var t model.Token
+	err := row.Scan(&t.ID, &t.Name, &t.Prefix, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt, &t.RevokedAt)
+	return t, wrap(err)
+}
+
+// CreateToken stores a personal API token by its SHA-256.
+func (s *Store) CreateToken(ctx context.Context, actor Actor, name, prefix string, hash []byte, expires *time.Time) (model.Token, error) {
+	var t model.Token
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		t, err = scanToken(tx.QueryRow(ctx, `INSERT INTO api_tokens (user_id, name, prefix, token_hash, expires_at)
+			VALUES ($1, $2, $3, $4, $5) RETURNING `+tokenColumns, actor.UserID, name, prefix, hash, expires))
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, actor, "token.create", nil, &t.ID, nil)
+	})
+	return t, wrap(err)
+}
+
+// ListTokens returns the user's tokens, newest first.
+func (s *Store) ListTokens(ctx context.Context, userID string) ([]model.Token, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC`, userID)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	return collect(rows, scanToken)
+}
+
+// RevokeToken revokes one of the actor's own tokens.
+func (s *Store) RevokeToken(ctx context.Context, actor Actor, id string) error {
+	return wrap(s.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND user_id = $2`, id, actor.UserID)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrNotFound
+		}
+		return audit(ctx, tx, actor, "token.revoke", nil, &id, nil)
+	}))
+}
+
+// TokenUser returns the enabled user owning a live token and records its use.
+func (s *Store) TokenUser(ctx context.Context, hash []byte) (model.User, error) {
+	return scanUser(s.pool.QueryRow(ctx, `WITH tok AS (
+			UPDATE api_tokens SET last_used_at = now()
+			 WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+			 RETURNING user_id)
+		SELECT `+userColumns+` FROM users WHERE id = (SELECT user_id FROM tok) AND NOT disabled`, hash))
+}
+
+// LoginFailures counts the failures recorded for key within window, sweeping older ones.
+func (s *Store) LoginFailures(ctx context.Context, key string, window time.Duration) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM login_failures WHERE key = $1 AND at > now() - $2::interval`,
+		key, window.String()).Scan(&n)
+	return n, wrap(err)
+}
+
+// RecordLoginFailure notes a failed login for each key (e.g. the login and the client address)
+// and drops failures older than a day.
+func (s *Store) RecordLoginFailure(ctx context.Context, keys ...string) error {
+	return wrap(s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO login_failures (key) SELECT unnest($1::text[])`, keys); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM login_failures WHERE at < now() - interval '1 day'`)
+		return err
+	}))
+}
+
+// ClearLoginFailures forgets the failures for key after a successful login.
+func (s *Store) ClearLoginFailures(ctx context.Context, key string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM login_failures WHERE key = $1`, key)
+	return wrap(err)
+}

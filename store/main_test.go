@@ -1,0 +1,36 @@
+package store_test
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/kontakt/kontakt/devstack/testdb"
+	"github.com/kontakt/kontakt/migrations"
+	"github.com/kontakt/kontakt/store"
+)
+
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m, migrate)) }
+
+func migrate(ctx context.Context, url string) error {
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	_, err = migrations.Up(ctx, pool)
+	return err
+}
+
+// newStore returns a Store over a fresh, migrated database.
+func newStore(t testing.TB) (*store.Store, *pgxpool.Pool) {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), testdb.New(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return store.New(pool, "CZ"), pool
+}

@@ -1,0 +1,29 @@
+package store
+
+// The one visibility policy (ARCHITECTURE.md, invariant 1). Whether a user may see a
+// contact, and each piece of information attached to it, is decided here and nowhere else:
+// every read path (API detail, list and search, attached items, and later CardDAV, exports,
+// mail merges and campaign targeting) embeds these predicates in its SQL. In every query
+// that uses them, $1 is the id of the user who reads.
+//
+// A user sees a contact when they hold a grant on its book, directly or through a group, or
+// are an organisation admin; a disabled user sees nothing (visible_books in the first
+// migration). Later issues add project membership, consent requirements and erasure here.
+
+// contactVisible is true for the contacts row aliased c that user $1 may see.
+const contactVisible = `c.book_id IN (SELECT vb.book_id FROM visible_books($1) vb)`
+
+// itemVisible is true for the attached_items row aliased i, on the contacts row aliased c,
+// that user $1 may see: the contact must be visible, and a restricted item only to its
+// author and its named users and groups. Whoever else sees the contact does not learn that
+// the item exists.
+const itemVisible = contactVisible + ` AND (i.audience = 'contact'
+    OR i.created_by = $1
+    OR EXISTS (SELECT 1 FROM attached_item_audience a
+                WHERE a.item_id = i.id
+                  AND (a.user_id = $1
+                       OR a.group_id IN (SELECT m.group_id FROM group_members m WHERE m.user_id = $1))))`
+
+// bookRoleSQL yields the strongest role user $1 holds on book $2 (no row when none).
+const bookRoleSQL = `SELECT role FROM user_book_roles($1) WHERE book_id = $2
+    ORDER BY CASE role WHEN 'manager' THEN 3 WHEN 'editor' THEN 2 ELSE 1 END DESC LIMIT 1`
