@@ -66,7 +66,7 @@ func TestAPIAuthorisationMatrix(t *testing.T) {
 					t.Errorf("GET note %s: %d, want visible=%v", key, r.status, m.SeesNote(login, key))
 				}
 			}
-			for _, q := range []string{"", "?q=" + url.QueryEscape(storetest.MatrixWord), "?q=maticovy&limit=1", "?tag=matrix"} {
+			for _, q := range []string{"", "?q=" + url.QueryEscape(storetest.MatrixWord), "?q=maticovy&limit=1", "?q=maticovyy&limit=2", "?tag=matrix"} {
 				var got []string
 				next := "/api/contacts" + q
 				for next != "" {

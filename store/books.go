@@ -33,7 +33,16 @@ func (s *Store) ListBooks(ctx context.Context, actor Actor) ([]model.Book, error
 	if err != nil {
 		return nil, wrap(err)
 	}
-	return collect(rows, scanBook)
+	books, err := collect(rows, scanBook)
+	if err != nil {
+		return nil, err
+	}
+	for i := range books {
+		if books[i].Fields, err = fieldDefs(ctx, s.pool, books[i].ID); err != nil {
+			return nil, err
+		}
+	}
+	return books, nil
 }
 
 // GetBook returns a book the actor may see, with its custom field definitions.

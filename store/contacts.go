@@ -51,13 +51,16 @@ const MaxQueryLen = 200
 // ErrBadCursor reports a cursor this store did not make.
 var ErrBadCursor = &model.FieldError{Field: "cursor", Msg: "invalid cursor"}
 
+// cursor is the position after the last contact of a page. Fuzzy records that the pages
+// come from the typo-tolerant search, so later pages continue the same result set.
 type cursor struct {
 	SortKey string `json:"k"`
 	ID      string `json:"i"`
+	Fuzzy   bool   `json:"f,omitempty"`
 }
 
-func encodeCursor(sortKey, id string) string {
-	b, _ := json.Marshal(cursor{sortKey, id})
+func encodeCursor(c cursor) string {
+	b, _ := json.Marshal(c)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
@@ -73,10 +76,15 @@ func decodeCursor(s string) (cursor, error) {
 // likeEscaper escapes LIKE wildcards in a search word.
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
+// fuzzyMinLen is the shortest query that falls back to trigram similarity.
+const fuzzyMinLen = 4
+
 // contactSearch builds the WHERE clause of a contact list for f, with the visibility policy
-// unless policy is false (only the benchmark compares against that). Parameters start at
-// $2; $1 is the reading user.
-func contactSearch(f ContactFilter, policy bool) (string, []any, error) {
+// unless policy is false (only the benchmark compares against that). Words of the query
+// must all occur, or with fuzzy the whole query must be similar to a part of the contact's
+// text (trigram word similarity, which forgives a typo: "dvorrak" finds "Dvořák").
+// Parameters start at $2; $1 is the reading user.
+func contactSearch(f ContactFilter, cur *cursor, fuzzy, policy bool) (string, []any, error) {
 	var where []string
 	args := []any{}
 	arg := func(v any) string {
@@ -92,16 +100,13 @@ func contactSearch(f ContactFilter, policy bool) (string, []any, error) {
 		if utf8.RuneCountInString(q) > MaxQueryLen {
 			return "", nil, &model.FieldError{Field: "q", Msg: fmt.Sprintf("longer than %d characters", MaxQueryLen)}
 		}
-		var words []string
-		for _, w := range strings.Fields(q) {
-			words = append(words, `c.search_text LIKE '%' || kontakt_fold(`+arg(likeEscaper.Replace(w))+`) || '%'`)
+		if fuzzy {
+			where = append(where, "kontakt_fold("+arg(q)+") <% c.search_text")
+		} else {
+			for _, w := range strings.Fields(q) {
+				where = append(where, `c.search_text LIKE '%' || kontakt_fold(`+arg(likeEscaper.Replace(w))+`) || '%'`)
+			}
 		}
-		match := "(" + strings.Join(words, " AND ") + ")"
-		if utf8.RuneCountInString(q) >= 4 {
-			// Trigram word similarity forgives a typo ("dvorrak" finds "Dvořák").
-			match = "(" + match + " OR kontakt_fold(" + arg(q) + ") <% c.search_text)"
-		}
-		where = append(where, match)
 	}
 	if f.BookID != "" {
 		if !ValidID(f.BookID) {
@@ -134,11 +139,7 @@ func contactSearch(f ContactFilter, policy bool) (string, []any, error) {
 		}
 		where = append(where, "c.id IN (SELECT r.person_id FROM relations r WHERE r.organisation_id = "+arg(f.OrganisationID)+")")
 	}
-	if f.Cursor != "" {
-		cur, err := decodeCursor(f.Cursor)
-		if err != nil {
-			return "", nil, err
-		}
+	if cur != nil {
 		where = append(where, "(c.sort_key, c.id) > ("+arg(cur.SortKey)+", "+arg(cur.ID)+"::uuid)")
 	}
 	return strings.Join(where, " AND "), args, nil
@@ -165,15 +166,61 @@ func (s *Store) ListContacts(ctx context.Context, actor Actor, f ContactFilter) 
 	return page, nil
 }
 
-// ListContactsWithoutPolicy runs the same query as ListContacts without the visibility
-// policy and without audit. It exists only so the benchmark can measure the policy's cost;
-// never serve its result to anyone.
-func (s *Store) ListContactsWithoutPolicy(ctx context.Context, actor Actor, f ContactFilter) (ContactPage, error) {
-	return s.listContacts(ctx, actor, f, false)
+// ListContactsForBenchmark runs ListContacts' query, with the visibility policy or without
+// it, and writes no audit entry. It exists only so the benchmark can measure the policy's
+// cost; never serve its result to anyone.
+func (s *Store) ListContactsForBenchmark(ctx context.Context, actor Actor, f ContactFilter, policy bool) (ContactPage, error) {
+	return s.listContacts(ctx, actor, f, policy)
 }
 
+// CountContacts counts the contacts the actor may see that match f, across all pages (the
+// cursor and limit are ignored). A count names nobody, so it is not audited.
+func (s *Store) CountContacts(ctx context.Context, actor Actor, f ContactFilter) (int, error) {
+	f.Cursor = ""
+	count := func(fuzzy bool) (int, error) {
+		where, args, err := contactSearch(f, nil, fuzzy, true)
+		if err != nil {
+			return 0, err
+		}
+		var n int
+		err = s.pool.QueryRow(ctx, `SELECT count(*) FROM contacts c WHERE `+where, append([]any{actor.UserID}, args...)...).Scan(&n)
+		return n, wrap(err)
+	}
+	n, err := count(false)
+	if err == nil && fallBackToFuzzy(f.Query, n) {
+		n, err = count(true)
+	}
+	return n, err
+}
+
+// listContacts runs the exact search, and when a query of fuzzyMinLen or more runes finds
+// nothing, the typo-tolerant one. (Trying similarity on every row of a common word's
+// matches would cost more than the exact search itself.)
 func (s *Store) listContacts(ctx context.Context, actor Actor, f ContactFilter, policy bool) (ContactPage, error) {
-	where, args, err := contactSearch(f, policy)
+	var cur *cursor
+	if f.Cursor != "" {
+		c, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return ContactPage{}, err
+		}
+		cur = &c
+	}
+	fuzzy := cur != nil && cur.Fuzzy
+	page, err := s.listPage(ctx, actor, f, cur, fuzzy, policy)
+	if err == nil && !fuzzy && cur == nil && fallBackToFuzzy(f.Query, len(page.Contacts)) {
+		page, err = s.listPage(ctx, actor, f, nil, true, policy)
+	}
+	return page, err
+}
+
+// fallBackToFuzzy reports whether a query whose exact search found found contacts should be
+// tried again by similarity.
+func fallBackToFuzzy(q string, found int) bool {
+	return found == 0 && utf8.RuneCountInString(strings.TrimSpace(q)) >= fuzzyMinLen
+}
+
+func (s *Store) listPage(ctx context.Context, actor Actor, f ContactFilter, cur *cursor, fuzzy, policy bool) (ContactPage, error) {
+	where, args, err := contactSearch(f, cur, fuzzy, policy)
 	if err != nil {
 		return ContactPage{}, err
 	}
@@ -202,7 +249,7 @@ func (s *Store) listContacts(ctx context.Context, actor Actor, f ContactFilter, 
 	if len(page.Contacts) > limit {
 		page.Contacts = page.Contacts[:limit]
 		last := page.Contacts[limit-1]
-		page.NextCursor = encodeCursor(keys[limit-1], last.ID)
+		page.NextCursor = encodeCursor(cursor{SortKey: keys[limit-1], ID: last.ID, Fuzzy: fuzzy})
 	}
 	if err := s.loadDetails(ctx, s.pool, actor, page.Contacts); err != nil {
 		return ContactPage{}, err

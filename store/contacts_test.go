@@ -57,6 +57,11 @@ func TestContactRoundTrip(t *testing.T) {
 			t.Errorf("search %q: %d results, %v", q, len(page.Contacts), err)
 		}
 	}
+	for q, want := range map[string]int{"dvorak": 1, "dvorrak": 1, "novak": 0, "": 1} {
+		if n, err := st.CountContacts(ctx, a, store.ContactFilter{Query: q}); err != nil || n != want {
+			t.Errorf("count %q: %d, %v; want %d", q, n, err, want)
+		}
+	}
 	page, err := st.ListContacts(ctx, a, store.ContactFilter{Query: "novak"})
 	if err != nil || len(page.Contacts) != 0 {
 		t.Errorf("search novak found %d", len(page.Contacts))

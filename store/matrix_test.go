@@ -50,6 +50,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 				{Limit: 3},
 				{Query: storetest.MatrixWord, Limit: 2},
 				{Query: "maticovy", Limit: 500},
+				{Query: "maticovyy", Limit: 2}, // a typo: the trigram search, paged
 				{Tag: "matrix"},
 			} {
 				if got := keysOf(listAll(t, st, m, a, f)); !slices.Equal(got, want) {

@@ -11,7 +11,11 @@ package store
 // migration). Later issues add project membership, consent requirements and erasure here.
 
 // contactVisible is true for the contacts row aliased c that user $1 may see.
-const contactVisible = `c.book_id IN (SELECT vb.book_id FROM visible_books($1) vb)`
+//
+// The IS TRUE keeps the planner from turning the IN into a semi-join placed above the
+// scan; as a plain filter it becomes a hashed lookup that runs before the costlier text
+// match of a search (bench/ measured 6× faster searches for a reader of one book in ten).
+const contactVisible = `(c.book_id IN (SELECT vb.book_id FROM visible_books($1) vb)) IS TRUE`
 
 // itemVisible is true for the attached_items row aliased i, on the contacts row aliased c,
 // that user $1 may see: the contact must be visible, and a restricted item only to its
