@@ -26,15 +26,17 @@ type Options struct {
 	PasswordParams   auth.Params
 }
 
-// Deps are what the API needs, built once in main.
+// Deps are what the API needs, built once in main. Verifier may be nil.
 type Deps struct {
-	Store   *store.Store
-	Logger  *slog.Logger
-	Options Options
+	Store    *store.Store
+	Verifier Verifier
+	Logger   *slog.Logger
+	Options  Options
 }
 
 type handler struct {
 	store     *store.Store
+	verifier  Verifier
 	log       *slog.Logger
 	opt       Options
 	dummyHash string
@@ -43,12 +45,16 @@ type handler struct {
 //go:embed openapi.json
 var openapiFS embed.FS
 
+//go:embed templates
+var templateFS embed.FS
+
 // NewHandler returns the HTTP handler serving /healthz and /api/.
 func NewHandler(d Deps) http.Handler {
-	h := &handler{store: d.Store, log: d.Logger, opt: d.Options, dummyHash: auth.DummyHash(d.Options.PasswordParams)}
+	h := &handler{store: d.Store, verifier: d.Verifier, log: d.Logger, opt: d.Options, dummyHash: auth.DummyHash(d.Options.PasswordParams)}
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, h.recoverer, h.limitBody)
 	r.Get("/healthz", h.healthz)
+	r.Route("/public", h.publicRoutes)
 	r.Route("/api", func(r chi.Router) {
 		r.Use(h.noStore)
 		r.Get("/openapi.json", h.openapi)
@@ -118,6 +124,15 @@ func (h *handler) routes(r chi.Router) {
 	r.Get("/tags", h.listTags)
 
 	r.Get("/audit", h.listAudit)
+
+	r.Get("/purposes", h.listPurposes)
+	r.Post("/purposes", h.createPurpose)
+	r.Patch("/purposes/{id}", h.updatePurpose)
+	r.Get("/forms", h.listForms)
+	r.Post("/forms", h.createForm)
+	r.Put("/forms/{id}", h.updateForm)
+	r.Get("/contacts/{id}/consents", h.listContactConsents)
+	r.Get("/verifications", h.listVerifications)
 }
 
 func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {

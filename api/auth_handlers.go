@@ -100,7 +100,7 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
 	keys := []string{"login:" + strings.ToLower(in.Login), "ip:" + ip}
 	for _, k := range keys {
-		n, err := h.store.LoginFailures(r.Context(), k, h.opt.LoginWindow)
+		n, err := h.store.RateCount(r.Context(), k, h.opt.LoginWindow)
 		if err != nil {
 			h.fail(w, r, err)
 			return
@@ -120,7 +120,7 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 		hash = h.dummyHash
 	}
 	if verr := auth.VerifyPassword(in.Password, hash); verr != nil || err != nil || u.Disabled {
-		if err := h.store.RecordLoginFailure(r.Context(), keys...); err != nil {
+		if err := h.store.RecordRate(r.Context(), keys...); err != nil {
 			h.fail(w, r, err)
 			return
 		}
@@ -132,7 +132,7 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if err := h.store.ClearLoginFailures(r.Context(), keys[0]); err != nil {
+	if err := h.store.ClearRate(r.Context(), keys[0]); err != nil {
 		h.fail(w, r, err)
 		return
 	}

@@ -46,7 +46,8 @@ type openapiOperation struct {
 var openapiMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 // publicOperations are served outside the authentication middleware.
-var publicOperations = []string{"GET /healthz", "GET /api/openapi.json", "POST /api/session"}
+var publicOperations = []string{"GET /healthz", "GET /api/openapi.json", "POST /api/session",
+	"POST /public/forms/{key}/consents", "GET /public/confirm/{token}", "POST /public/confirm/{token}"}
 
 func loadOpenAPI(t *testing.T) (openapiDoc, any) {
 	t.Helper()

@@ -29,6 +29,21 @@ type Config struct {
 	LoginWindow      time.Duration // KONTAKT_LOGIN_WINDOW
 	DemoPassword     string        // KONTAKT_DEMO_PASSWORD (secret): password of the demo users `kontakt dev` seeds
 	PublicURL        string        // KONTAKT_PUBLIC_URL: how users reach Kontakt, for links; default from HTTPAddr
+
+	TemporalAddress   string // KONTAKT_TEMPORAL_ADDRESS host:port; empty: `kontakt dev` runs its own
+	TemporalNamespace string // KONTAKT_TEMPORAL_NAMESPACE
+	TemporalTLS       bool   // KONTAKT_TEMPORAL_TLS: connect with TLS (system roots or TemporalCAFile)
+	TemporalCAFile    string // KONTAKT_TEMPORAL_TLS_CA_FILE
+	TemporalCertFile  string // KONTAKT_TEMPORAL_TLS_CERT_FILE: client certificate for mTLS
+	TemporalKeyFile   string // KONTAKT_TEMPORAL_TLS_KEY_FILE
+	TemporalUIURL     string // KONTAKT_TEMPORAL_UI_URL: where staff open workflow histories
+
+	SMTPHost     string // KONTAKT_SMTP_HOST; empty in `dev` means the built-in catcher
+	SMTPPort     int    // KONTAKT_SMTP_PORT
+	SMTPTLS      string // KONTAKT_SMTP_TLS: starttls, tls or none
+	SMTPUser     string // KONTAKT_SMTP_USER
+	SMTPPassword string // KONTAKT_SMTP_PASSWORD (secret)
+	SMTPFrom     string // KONTAKT_SMTP_FROM, e.g. "Firma <kontakt@firma.cz>"
 }
 
 // Load reads the configuration from the environment through getenv (os.Getenv in main)
@@ -48,6 +63,21 @@ func Load(getenv func(string) string) (Config, error) {
 		LoginWindow:      r.duration("KONTAKT_LOGIN_WINDOW", 15*time.Minute),
 		DemoPassword:     r.secret("KONTAKT_DEMO_PASSWORD"),
 		PublicURL:        r.str("KONTAKT_PUBLIC_URL", ""),
+
+		TemporalAddress:   r.str("KONTAKT_TEMPORAL_ADDRESS", ""),
+		TemporalNamespace: r.str("KONTAKT_TEMPORAL_NAMESPACE", "default"),
+		TemporalTLS:       r.boolean("KONTAKT_TEMPORAL_TLS", false),
+		TemporalCAFile:    r.str("KONTAKT_TEMPORAL_TLS_CA_FILE", ""),
+		TemporalCertFile:  r.str("KONTAKT_TEMPORAL_TLS_CERT_FILE", ""),
+		TemporalKeyFile:   r.str("KONTAKT_TEMPORAL_TLS_KEY_FILE", ""),
+		TemporalUIURL:     r.str("KONTAKT_TEMPORAL_UI_URL", ""),
+
+		SMTPHost:     r.str("KONTAKT_SMTP_HOST", ""),
+		SMTPPort:     r.integer("KONTAKT_SMTP_PORT", 587),
+		SMTPTLS:      r.str("KONTAKT_SMTP_TLS", "starttls"),
+		SMTPUser:     r.str("KONTAKT_SMTP_USER", ""),
+		SMTPPassword: r.secret("KONTAKT_SMTP_PASSWORD"),
+		SMTPFrom:     r.str("KONTAKT_SMTP_FROM", "Kontakt <kontakt@localhost>"),
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(r.str("KONTAKT_LOG_LEVEL", "info"))); err != nil {
 		r.errs = append(r.errs, fmt.Errorf("KONTAKT_LOG_LEVEL: %w", err))
@@ -84,6 +114,15 @@ func (c Config) validate() []error {
 	}
 	if c.LoginMaxFailures < 1 {
 		errs = append(errs, errors.New("KONTAKT_LOGIN_MAX_FAILURES must be at least 1"))
+	}
+	if c.SMTPTLS != "starttls" && c.SMTPTLS != "tls" && c.SMTPTLS != "none" {
+		errs = append(errs, fmt.Errorf("KONTAKT_SMTP_TLS %q must be starttls, tls or none", c.SMTPTLS))
+	}
+	if c.SMTPPort < 1 || c.SMTPPort > 65535 {
+		errs = append(errs, fmt.Errorf("KONTAKT_SMTP_PORT %d is not a port", c.SMTPPort))
+	}
+	if (c.TemporalCertFile == "") != (c.TemporalKeyFile == "") {
+		errs = append(errs, errors.New("set both KONTAKT_TEMPORAL_TLS_CERT_FILE and KONTAKT_TEMPORAL_TLS_KEY_FILE, or neither"))
 	}
 	if c.DemoPassword != "" && len(c.DemoPassword) < 10 {
 		errs = append(errs, errors.New("KONTAKT_DEMO_PASSWORD must have at least 10 characters"))

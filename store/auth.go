@@ -86,28 +86,28 @@ func (s *Store) TokenUser(ctx context.Context, hash []byte) (model.User, error) 
 		SELECT `+userColumns+` FROM users WHERE id = (SELECT user_id FROM tok) AND NOT disabled`, hash))
 }
 
-// LoginFailures counts the failures recorded for key within window, sweeping older ones.
-func (s *Store) LoginFailures(ctx context.Context, key string, window time.Duration) (int, error) {
+// RateCount counts the events recorded for key within window: failed logins, public
+// form posts. Rate limits built on it hold across every replica.
+func (s *Store) RateCount(ctx context.Context, key string, window time.Duration) (int, error) {
 	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM login_failures WHERE key = $1 AND at > now() - $2::interval`,
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM rate_events WHERE key = $1 AND at > now() - $2::interval`,
 		key, window.String()).Scan(&n)
 	return n, wrap(err)
 }
 
-// RecordLoginFailure notes a failed login for each key (e.g. the login and the client address)
-// and drops failures older than a day.
-func (s *Store) RecordLoginFailure(ctx context.Context, keys ...string) error {
+// RecordRate notes one event for each key and drops events older than a day.
+func (s *Store) RecordRate(ctx context.Context, keys ...string) error {
 	return wrap(s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO login_failures (key) SELECT unnest($1::text[])`, keys); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO rate_events (key) SELECT unnest($1::text[])`, keys); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `DELETE FROM login_failures WHERE at < now() - interval '1 day'`)
+		_, err := tx.Exec(ctx, `DELETE FROM rate_events WHERE at < now() - interval '1 day'`)
 		return err
 	}))
 }
 
-// ClearLoginFailures forgets the failures for key after a successful login.
-func (s *Store) ClearLoginFailures(ctx context.Context, key string) error {
-	_, err := s.pool.Exec(ctx, `DELETE FROM login_failures WHERE key = $1`, key)
+// ClearRate forgets the events of key, e.g. a login's failures after it succeeds.
+func (s *Store) ClearRate(ctx context.Context, key string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM rate_events WHERE key = $1`, key)
 	return wrap(err)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,8 +15,11 @@ import (
 
 	"github.com/kontakt/kontakt/config"
 	"github.com/kontakt/kontakt/devstack"
+	"github.com/kontakt/kontakt/devstack/mailcatcher"
+	devtemporal "github.com/kontakt/kontakt/devstack/temporal"
 	"github.com/kontakt/kontakt/migrations"
 	"github.com/kontakt/kontakt/store"
+	"github.com/kontakt/kontakt/worker"
 )
 
 // runDev runs Kontakt on embedded defaults: a private PostgreSQL under the data directory
@@ -59,7 +63,75 @@ func runDev(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.
 	if err != nil {
 		return err
 	}
-	return serveHTTP(ctx, cfg, log, st, func() { printWelcome(stdout, cfg, dbURL, demo) })
+
+	// Temporal: the embedded server with its Web UI, unless an address is configured.
+	temporalAddr, uiURL := cfg.TemporalAddress, cfg.TemporalUIURL
+	if temporalAddr == "" {
+		ts, err := devtemporal.Start(ctx, devtemporal.Options{
+			DBFile: filepath.Join(dataDir, "temporal-"+devtemporal.ServerVersion+".db"),
+			Port:   devtemporal.DefaultPort, UIPort: devtemporal.DefaultUIPort, Namespace: cfg.TemporalNamespace, Logger: log,
+		})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			log.Info("stopping temporal")
+			if err := ts.Stop(); err != nil {
+				log.Error("stop temporal", "err", err)
+			}
+		}()
+		temporalAddr, uiURL = ts.Address(), ts.UIURL()
+	}
+	tc, err := temporalClient(cfg, temporalAddr, log)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+
+	// Mail: the catcher, shown at /dev/mail, unless an SMTP relay is configured.
+	mux := http.NewServeMux()
+	smtpHost, smtpPort, smtpTLS := cfg.SMTPHost, cfg.SMTPPort, cfg.SMTPTLS
+	if smtpHost == "" {
+		catcher, err := mailcatcher.Start("127.0.0.1:0", log)
+		if err != nil {
+			return err
+		}
+		defer catcher.Close()
+		smtpHost, smtpPort, smtpTLS = catcher.Host(), catcher.Port(), "none"
+		mux.Handle("/dev/mail/", catcher.Handler("/dev/mail"))
+		mux.Handle("/dev/mail", catcher.Handler("/dev/mail"))
+	}
+	mailer, err := newMailer(cfg, smtpHost, smtpPort, smtpTLS, log)
+	if err != nil {
+		return err
+	}
+	form, err := devstack.SeedDemoForm(ctx, st, cfg.PublicURL)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if err == nil {
+		if pf, err := st.FormByKey(ctx, form.Key); err == nil {
+			mux.Handle("/dev/form-example", devstack.FormExampleHandler(pf))
+		}
+	}
+	mux.Handle("/", apiHandler(cfg, log, st, verifier{tc}))
+
+	// The worker runs beside the API; it stops after the HTTP server has drained.
+	deps := workerDeps(cfg, st, tc, mailer, log)
+	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	workerDone := make(chan error, 1)
+	go func() { workerDone <- worker.Run(workerCtx, tc, deps) }()
+	defer func() {
+		stopWorker()
+		if err := <-workerDone; err != nil {
+			log.Error("worker", "err", err)
+		}
+	}()
+	reconcileAtStart(ctx, deps.Reconciler, log)
+
+	return serveHTTP(ctx, cfg, log, mux, func() {
+		printWelcome(stdout, cfg, dbURL, demo, uiURL, smtpHost == "127.0.0.1" && cfg.SMTPHost == "")
+	})
 }
 
 func isDuplicateDatabase(err error) bool {
@@ -68,11 +140,18 @@ func isDuplicateDatabase(err error) bool {
 }
 
 // printWelcome tells a newcomer where Kontakt runs, how to log in and what to try.
-func printWelcome(w io.Writer, cfg config.Config, dbURL string, demo devstack.Demo) {
+func printWelcome(w io.Writer, cfg config.Config, dbURL string, demo devstack.Demo, temporalUI string, catcher bool) {
 	base := strings.TrimRight(cfg.PublicURL, "/")
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nKontakt is running.\n  API:      %s/api/  (OpenAPI: %s/api/openapi.json)\n  Health:   %s/healthz\n  Database: %s\n\n",
+	fmt.Fprintf(&b, "\nKontakt is running.\n  API:         %s/api/  (OpenAPI: %s/api/openapi.json)\n  Health:      %s/healthz\n  Database:    %s\n",
 		base, base, base, redact(dbURL))
+	if temporalUI != "" {
+		fmt.Fprintf(&b, "  Temporal UI: %s\n", temporalUI)
+	}
+	if catcher {
+		fmt.Fprintf(&b, "  Mail caught: %s/dev/mail\n  Demo form:   %s/dev/form-example\n", base, base)
+	}
+	b.WriteString("\n")
 	login, password := "admin", "<your password>"
 	switch {
 	case demo.Seeded:

@@ -2,6 +2,7 @@
 //
 //	kontakt dev                 everything on embedded defaults: a private PostgreSQL, demo data, the API
 //	kontakt serve               the HTTP API against KONTAKT_DATABASE_URL (refuses an outdated schema)
+//	kontakt worker              the Temporal worker: workflows, activities, schedules
 //	kontakt migrate             apply pending database migrations
 //	kontakt admin create-user   create a user, e.g. the first admin
 //	kontakt version             print the version
@@ -30,7 +31,8 @@ const usage = `usage: kontakt <command> [flags]
 
 commands:
   dev                  run everything on embedded defaults (private PostgreSQL, demo data)
-  serve                serve the HTTP API (needs KONTAKT_DATABASE_URL)
+  serve                serve the HTTP API (needs KONTAKT_DATABASE_URL; KONTAKT_TEMPORAL_ADDRESS)
+  worker               run the Temporal worker (needs KONTAKT_DATABASE_URL, KONTAKT_TEMPORAL_ADDRESS, KONTAKT_SMTP_HOST)
   migrate              apply pending database migrations
   admin create-user    create a user (-login, -name, -email, -admin; password on stdin or generated)
   version              print the version
@@ -62,6 +64,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return runDev(ctx, cfg, log, stdout)
 	case "serve":
 		return runServe(ctx, cfg, log)
+	case "worker":
+		return runWorker(ctx, cfg, log)
 	case "migrate":
 		return runMigrate(ctx, cfg, log)
 	case "admin":

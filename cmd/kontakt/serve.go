@@ -56,16 +56,33 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer pool.Close()
-	if err := migrations.Check(ctx, pool); err != nil {
+	if err := checkSchema(ctx, pool); err != nil {
 		return err
 	}
-	return serveHTTP(ctx, cfg, log, store.New(pool, cfg.DefaultRegion), nil)
+	st := store.New(pool, cfg.DefaultRegion)
+	var v api.Verifier
+	if cfg.TemporalAddress != "" {
+		c, err := temporalClient(cfg, cfg.TemporalAddress, log)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		v = verifier{c}
+		reconcileAtStart(ctx, reconciler(st, c), log)
+	} else {
+		log.Warn("KONTAKT_TEMPORAL_ADDRESS is not set: consent requests wait in the outbox until a worker reconciles them")
+	}
+	return serveHTTP(ctx, cfg, log, apiHandler(cfg, log, st, v), nil)
 }
 
-// serveHTTP serves the API until ctx ends, then finishes in-flight requests. ready, when
-// set, runs once the listener is open.
-func serveHTTP(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.Store, ready func()) error {
-	handler := api.NewHandler(api.Deps{Store: st, Logger: log, Options: api.Options{
+// checkSchema refuses an outdated (or newer) database schema.
+func checkSchema(ctx context.Context, pool *pgxpool.Pool) error {
+	return migrations.Check(ctx, pool)
+}
+
+// apiHandler builds the API with the configuration's options.
+func apiHandler(cfg config.Config, log *slog.Logger, st *store.Store, v api.Verifier) http.Handler {
+	return api.NewHandler(api.Deps{Store: st, Verifier: v, Logger: log, Options: api.Options{
 		SessionTTL:       cfg.SessionTTL,
 		CookieSecure:     cfg.CookieSecure,
 		MaxBodyBytes:     cfg.MaxBodyBytes,
@@ -73,6 +90,11 @@ func serveHTTP(ctx context.Context, cfg config.Config, log *slog.Logger, st *sto
 		LoginWindow:      cfg.LoginWindow,
 		PasswordParams:   auth.DefaultParams,
 	}})
+}
+
+// serveHTTP serves handler until ctx ends, then finishes in-flight requests. ready, when
+// set, runs once the listener is open.
+func serveHTTP(ctx context.Context, cfg config.Config, log *slog.Logger, handler http.Handler, ready func()) error {
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("http: %w", err)

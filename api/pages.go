@@ -1,0 +1,72 @@
+package api
+
+import (
+	"bytes"
+	"html/template"
+	"net/http"
+
+	"github.com/kontakt/kontakt/model"
+)
+
+// pageText is the wording of one public page in one language.
+type pageText struct {
+	Title, Lead, Button, Note string
+}
+
+// pageTexts holds the public pages in Czech and English.
+var pageTexts = map[string]map[string]pageText{
+	"confirm": {
+		"cs": {Title: "Potvrzení souhlasu", Lead: "Potvrďte prosím, že souhlasíte s tímto:", Button: "Potvrzuji souhlas",
+			Note: "Pokud jste o nic nežádali, stránku zavřete; nic se nestane."},
+		"en": {Title: "Confirm your consent", Lead: "Please confirm that you agree to the following:", Button: "I confirm",
+			Note: "If you did not ask for this, close this page; nothing will happen."},
+	},
+	"confirmed": {
+		"cs": {Title: "Děkujeme, souhlas je potvrzen", Lead: "Váš souhlas jsme zaznamenali:",
+			Note: "Souhlas můžete kdykoli odvolat."},
+		"en": {Title: "Thank you, your consent is confirmed", Lead: "We have recorded your consent to:",
+			Note: "You can withdraw your consent at any time."},
+	},
+	"expired": {
+		"cs": {Title: "Odkaz vypršel", Lead: "Tento potvrzovací odkaz už neplatí. Pokud stále chcete dát souhlas, vyplňte prosím formulář znovu."},
+		"en": {Title: "This link has expired", Lead: "This confirmation link is no longer valid. If you still wish to give your consent, please fill in the form again."},
+	},
+	"invalid": {
+		"cs": {Title: "Neplatný odkaz", Lead: "Tento odkaz neznáme. Zkontrolujte, že jste jej zkopírovali celý."},
+		"en": {Title: "Unknown link", Lead: "We do not know this link. Please check that you copied all of it."},
+	},
+	"submitted": {
+		"cs": {Title: "Zkontrolujte svou schránku", Lead: "Pokud je adresa platná, poslali jsme na ni e-mail s odkazem k potvrzení souhlasu."},
+		"en": {Title: "Check your mailbox", Lead: "If the address is valid, we have sent it a mail with a link to confirm your consent."},
+	},
+}
+
+var pageTemplate = template.Must(template.ParseFS(templateFS, "templates/public.html"))
+
+// pageData is what a public page shows besides its wording.
+type pageData struct {
+	Lang         string
+	T            pageText
+	Organisation string
+	Purposes     []model.Purpose
+}
+
+// renderPage writes a public HTML page in lang (cs or en).
+func (h *handler) renderPage(w http.ResponseWriter, status int, page, lang string, d pageData) {
+	if lang != "cs" {
+		lang = "en"
+	}
+	d.Lang, d.T = lang, pageTexts[page][lang]
+	var buf bytes.Buffer
+	if err := pageTemplate.ExecuteTemplate(&buf, "page", d); err != nil {
+		h.log.Error("render page", "page", page, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes()) //nolint:errcheck
+}

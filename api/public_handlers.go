@@ -1,0 +1,371 @@
+package api
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/kontakt/kontakt/auth"
+	"github.com/kontakt/kontakt/model"
+	"github.com/kontakt/kontakt/store"
+	"github.com/kontakt/kontakt/workflows"
+)
+
+// Verifier starts and signals the double opt-in workflows (Temporal in production); nil
+// leaves every request to the reconciler.
+type Verifier interface {
+	StartVerification(ctx context.Context, requestID string) error
+	SignalVerification(ctx context.Context, requestID, signal string) error
+}
+
+// Limits of the public endpoints, per client address and per email address.
+const (
+	publicPerIP     = 30
+	publicPerEmail  = 5
+	publicWindow    = 10 * time.Minute
+	signatureHeader = "X-Kontakt-Signature"
+)
+
+// consentPost is a web-form submission: a JSON body or an HTML form's fields (purposes as
+// repeated "purposes" fields or one comma-separated value).
+type consentPost struct {
+	Email    string   `json:"email"`
+	Name     string   `json:"name"`
+	Purposes []string `json:"purposes"`
+	PageURL  string   `json:"page_url"`
+}
+
+// publicRoutes are the endpoints websites and the people they send here use.
+func (h *handler) publicRoutes(r chi.Router) {
+	r.Post("/forms/{key}/consents", h.submitConsent)
+	r.Options("/forms/{key}/consents", h.formPreflight)
+	r.Get("/confirm/{token}", h.confirmPage)
+	r.Post("/confirm/{token}", h.confirm)
+}
+
+// formCORS checks the Origin of a browser post against the form's allowed origins and sets
+// the CORS headers; a request without Origin (server to server) passes here.
+func formCORS(w http.ResponseWriter, r *http.Request, f store.PublicForm) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	if !slices.Contains(f.AllowedOrigins, strings.ToLower(origin)) {
+		return false
+	}
+	w.Header().Set("Access-Control-Allow-Origin", origin)
+	w.Header().Set("Vary", "Origin")
+	return true
+}
+
+func (h *handler) formPreflight(w http.ResponseWriter, r *http.Request) {
+	f, err := h.store.FormByKey(r.Context(), chi.URLParam(r, "key"))
+	if err != nil || !formCORS(w, r, f) {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	w.Header().Set("Access-Control-Allow-Methods", "POST")
+	w.Header().Set("Access-Control-Allow-Headers", "Content-Type, "+signatureHeader)
+	w.Header().Set("Access-Control-Max-Age", "600")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// submitConsent takes a consent from a website. The submission is committed before the
+// answer (ARCHITECTURE.md, invariant 3); the verification workflow starts after. The answer
+// is the same whether the email was known or not.
+func (h *handler) submitConsent(w http.ResponseWriter, r *http.Request) {
+	f, err := h.store.FormByKey(r.Context(), chi.URLParam(r, "key"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if !formCORS(w, r, f) {
+		writeError(w, http.StatusForbidden, "this form does not accept posts from that origin", "")
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		h.fail(w, r, jsonError(err))
+		return
+	}
+	if f.HMACSecret != "" && (r.Header.Get("Origin") == "" || r.Header.Get(signatureHeader) != "") && !validSignature(f.HMACSecret, body, r.Header.Get(signatureHeader)) {
+		writeError(w, http.StatusUnauthorized, "missing or wrong "+signatureHeader+" (sha256=<hex HMAC of the body>)", "")
+		return
+	}
+	in, honeypot, htmlForm, err := parseConsentPost(r, body, f.HoneypotField)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if honeypot {
+		h.intakeAccepted(w, r, f, htmlForm) // a bot filled the hidden field: pretend, keep nothing
+		return
+	}
+	intake, err := validateIntake(f, in)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	ip := clientIP(r)
+	if ok, err := h.allow(r, []string{"public-ip:" + ip, "public-email:" + intake.Email}, []int{publicPerIP, publicPerEmail}); err != nil {
+		h.fail(w, r, err)
+		return
+	} else if !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(publicWindow.Seconds())))
+		writeError(w, http.StatusTooManyRequests, "too many submissions; try again later", "")
+		return
+	}
+	intake.IP, intake.UserAgent = ip, truncate(r.UserAgent(), 500)
+	if intake.PageURL == "" {
+		intake.PageURL = truncate(r.Referer(), 2000)
+	}
+	res, err := h.store.RecordIntake(r.Context(), intake)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.afterCommit(func(ctx context.Context) error {
+		if res.Resend {
+			return h.verifier.SignalVerification(ctx, res.RequestID, workflows.SignalResend)
+		}
+		if err := h.verifier.StartVerification(ctx, res.RequestID); err != nil {
+			return err
+		}
+		return h.store.MarkVerificationStarted(ctx, res.RequestID)
+	})
+	h.intakeAccepted(w, r, f, htmlForm)
+}
+
+// intakeAccepted answers an accepted submission: a redirect to the form's success page for
+// HTML forms that have one, else 202.
+func (h *handler) intakeAccepted(w http.ResponseWriter, r *http.Request, f store.PublicForm, htmlForm bool) {
+	if htmlForm && f.SuccessURL != "" {
+		http.Redirect(w, r, f.SuccessURL, http.StatusSeeOther)
+		return
+	}
+	if htmlForm {
+		h.renderPage(w, http.StatusAccepted, "submitted", f.Language, pageData{Organisation: f.Organisation})
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "accepted",
+		"message": "If the address is valid, a confirmation mail is on its way."})
+}
+
+// afterCommit runs fn after the answer is on its way, detached from the request, with a
+// deadline; a failure is only logged because the reconciler retries from the database.
+func (h *handler) afterCommit(fn func(ctx context.Context) error) {
+	if h.verifier == nil {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := fn(ctx); err != nil {
+			h.log.Warn("workflow start or signal failed; the reconciler will retry", "err", err)
+		}
+	}()
+}
+
+// allow checks each key against its limit and records the attempt when all pass.
+func (h *handler) allow(r *http.Request, keys []string, limits []int) (bool, error) {
+	for i, k := range keys {
+		n, err := h.store.RateCount(r.Context(), k, publicWindow)
+		if err != nil {
+			return false, err
+		}
+		if n >= limits[i] {
+			return false, nil
+		}
+	}
+	return true, h.store.RecordRate(r.Context(), keys...)
+}
+
+func validSignature(secret string, body []byte, header string) bool {
+	sig, ok := strings.CutPrefix(header, "sha256=")
+	if !ok {
+		return false
+	}
+	got, err := hex.DecodeString(sig)
+	if err != nil {
+		return false
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	return hmac.Equal(got, mac.Sum(nil))
+}
+
+// parseConsentPost reads a JSON or urlencoded body. honeypot reports a filled honeypot
+// field; htmlForm an urlencoded post from a plain HTML form.
+func parseConsentPost(r *http.Request, body []byte, honeypotField string) (in consentPost, honeypot, htmlForm bool, err error) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch mt {
+	case "application/x-www-form-urlencoded":
+		vals, perr := url.ParseQuery(string(body))
+		if perr != nil {
+			return in, false, true, &decodeError{http.StatusBadRequest, "malformed form data", ""}
+		}
+		in.Email, in.Name, in.PageURL = vals.Get("email"), vals.Get("name"), vals.Get("page_url")
+		for _, p := range vals["purposes"] {
+			for _, k := range strings.Split(p, ",") {
+				if k = strings.TrimSpace(k); k != "" {
+					in.Purposes = append(in.Purposes, k)
+				}
+			}
+		}
+		return in, honeypotField != "" && vals.Get(honeypotField) != "", true, nil
+	case "application/json", "":
+		var raw map[string]json.RawMessage
+		if err := json.Unmarshal(body, &raw); err != nil {
+			return in, false, false, jsonError(err)
+		}
+		if honeypotField != "" {
+			if v, ok := raw[honeypotField]; ok && string(v) != `""` && string(v) != "null" {
+				return in, true, false, nil
+			}
+			delete(raw, honeypotField)
+		}
+		clean, _ := json.Marshal(raw)
+		dec := json.NewDecoder(strings.NewReader(string(clean)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&in); err != nil {
+			return in, false, false, jsonError(err)
+		}
+		return in, false, false, nil
+	}
+	return in, false, false, &decodeError{http.StatusUnsupportedMediaType, "send application/json or application/x-www-form-urlencoded", ""}
+}
+
+// validateIntake checks a submission against its form: a valid email, a name of sane
+// length, and purposes (by key) that the form offers; none given means all it offers.
+func validateIntake(f store.PublicForm, in consentPost) (store.Intake, error) {
+	email, err := model.NormalizeEmail(in.Email)
+	if strings.TrimSpace(in.Email) == "" {
+		return store.Intake{}, &model.FieldError{Field: "email", Msg: "an email address is required"}
+	}
+	if err != nil {
+		return store.Intake{}, &model.FieldError{Field: "email", Msg: "not a valid email address"}
+	}
+	name := strings.Join(strings.Fields(in.Name), " ")
+	if len([]rune(name)) > 200 {
+		return store.Intake{}, &model.FieldError{Field: "name", Msg: "longer than 200 characters"}
+	}
+	out := store.Intake{FormID: f.ID, Email: email, Name: name, Language: f.Language, PageURL: truncate(in.PageURL, 2000)}
+	if len(in.Purposes) == 0 {
+		out.PurposeIDs = f.PurposeIDs
+		return out, nil
+	}
+	for _, key := range in.Purposes {
+		i := slices.IndexFunc(f.Purposes, func(p model.Purpose) bool { return p.Key == key || p.ID == key })
+		if i < 0 {
+			return store.Intake{}, &model.FieldError{Field: "purposes", Msg: "this form does not offer purpose " + strconv.Quote(truncate(key, 50))}
+		}
+		if !slices.Contains(out.PurposeIDs, f.Purposes[i].ID) {
+			out.PurposeIDs = append(out.PurposeIDs, f.Purposes[i].ID)
+		}
+	}
+	return out, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}
+
+// clientIP is the address the request came from (no proxy headers are trusted).
+func clientIP(r *http.Request) string {
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return ip
+}
+
+// confirmPage shows what the person is about to confirm. Only the POST confirms: mail
+// scanners follow links with GET.
+func (h *handler) confirmPage(w http.ResponseWriter, r *http.Request) {
+	p, err := h.store.PreviewConfirmation(r.Context(), auth.HashSecret(chi.URLParam(r, "token")))
+	if errors.Is(err, store.ErrNotFound) {
+		h.renderPage(w, http.StatusNotFound, "invalid", preferredLang(r), pageData{})
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	data := pageData{Organisation: p.Organisation, Purposes: p.Purposes}
+	switch {
+	case p.Status == "confirmed":
+		h.renderPage(w, http.StatusOK, "confirmed", p.Language, data)
+	case p.Expired || p.Status != "pending":
+		h.renderPage(w, http.StatusGone, "expired", p.Language, data)
+	default:
+		h.renderPage(w, http.StatusOK, "confirm", p.Language, data)
+	}
+}
+
+// confirm records the confirmation durably, answers, then signals the workflow.
+func (h *handler) confirm(w http.ResponseWriter, r *http.Request) {
+	hash := auth.HashSecret(chi.URLParam(r, "token"))
+	p, err := h.store.PreviewConfirmation(r.Context(), hash)
+	if errors.Is(err, store.ErrNotFound) {
+		h.renderPage(w, http.StatusNotFound, "invalid", preferredLang(r), pageData{})
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	data := pageData{Organisation: p.Organisation, Purposes: p.Purposes}
+	requestID, already, err := h.store.Confirm(r.Context(), hash, clientIP(r), truncate(r.UserAgent(), 500))
+	if errors.Is(err, store.ErrLinkExpired) {
+		h.renderPage(w, http.StatusGone, "expired", p.Language, data)
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if !already {
+		h.afterCommit(func(ctx context.Context) error {
+			if err := h.verifier.SignalVerification(ctx, requestID, workflows.SignalConfirm); err != nil {
+				return err
+			}
+			return h.store.MarkConfirmSignalled(ctx, requestID)
+		})
+	}
+	if p.ConfirmedURL != "" {
+		http.Redirect(w, r, p.ConfirmedURL, http.StatusSeeOther)
+		return
+	}
+	h.renderPage(w, http.StatusOK, "confirmed", p.Language, data)
+}
+
+// preferredLang picks cs or en from Accept-Language.
+func preferredLang(r *http.Request) string {
+	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
+		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
+		switch {
+		case strings.HasPrefix(tag, "cs"), strings.HasPrefix(tag, "sk"):
+			return "cs"
+		case strings.HasPrefix(tag, "en"):
+			return "en"
+		}
+	}
+	return "en"
+}

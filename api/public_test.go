@@ -1,0 +1,137 @@
+package api_test
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/kontakt/kontakt/model"
+)
+
+// seedForm makes a purpose and a form on a fresh book and returns the admin client.
+func seedForm(t *testing.T, e *env, withSecret bool) (*client, model.Form, model.Purpose) {
+	t.Helper()
+	c, b := seedBook(t, e)
+	var p model.Purpose
+	r := c.do("POST", "/api/purposes", map[string]any{"key": "newsletter", "name": "Newsletter",
+		"description": "Novinky jednou měsíčně", "wording": "Souhlasím se zasíláním novinek.", "validity_months": 24})
+	if r.status != http.StatusCreated {
+		t.Fatalf("purpose: %d %s", r.status, r.body)
+	}
+	r.json(t, &p)
+	var f model.Form
+	r = c.do("POST", "/api/forms", map[string]any{"name": "Web", "book_id": b.ID, "purpose_ids": []string{p.ID},
+		"allowed_origins": []string{"https://www.firma.example"}, "honeypot_field": "website", "with_hmac_secret": withSecret,
+		"organisation": "Firma s.r.o."})
+	if r.status != http.StatusCreated {
+		t.Fatalf("form: %d %s", r.status, r.body)
+	}
+	r.json(t, &f)
+	return c, f, p
+}
+
+func requests(t *testing.T, e *env) int {
+	var n int
+	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM consent_requests`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestConsentIntake(t *testing.T) {
+	e := newEnv(t)
+	_, f, _ := seedForm(t, e, false)
+	anon := e.anon()
+	path := "/public/forms/" + f.Key + "/consents"
+
+	// a plain HTML form post
+	form := url.Values{"email": {"Jana.Nova@Posta.Example"}, "name": {"Jana Nová"}, "purposes": {"newsletter"}}
+	r := anon.do("POST", path, form.Encode(), "Content-Type", "application/x-www-form-urlencoded", "Origin", "https://www.firma.example")
+	if r.status != http.StatusAccepted || !strings.Contains(string(r.body), "schránku") {
+		t.Fatalf("html form post: %d %s", r.status, r.body)
+	}
+	if r.header.Get("Access-Control-Allow-Origin") != "https://www.firma.example" {
+		t.Errorf("CORS header %q", r.header.Get("Access-Control-Allow-Origin"))
+	}
+	// the same email again while pending: still one request, marked for a resend
+	r = anon.do("POST", path, map[string]any{"email": "jana.nova@posta.example"})
+	if r.status != http.StatusAccepted {
+		t.Fatalf("json post: %d %s", r.status, r.body)
+	}
+	if n := requests(t, e); n != 1 {
+		t.Fatalf("%d requests after a resubmission, want 1", n)
+	}
+	var email, ip string
+	var resend bool
+	if err := e.pool.QueryRow(context.Background(), `SELECT email, ip, resend_requested_at IS NOT NULL FROM consent_requests`).Scan(&email, &ip, &resend); err != nil {
+		t.Fatal(err)
+	}
+	if email != "Jana.Nova@posta.example" || ip != "127.0.0.1" || !resend {
+		t.Fatalf("stored %q from %q, resend %v", email, ip, resend)
+	}
+	// a filled honeypot is answered like a success and stores nothing
+	r = anon.do("POST", path, map[string]any{"email": "bot@spam.example", "website": "http://spam.example"})
+	if r.status != http.StatusAccepted || requests(t, e) != 1 {
+		t.Fatalf("honeypot: %d, %d requests", r.status, requests(t, e))
+	}
+}
+
+func TestConsentIntakeBadInput(t *testing.T) {
+	e := newEnv(t)
+	_, f, _ := seedForm(t, e, true)
+	anon := e.anon()
+	path := "/public/forms/" + f.Key + "/consents"
+	sign := func(body string) string {
+		m := hmac.New(sha256.New, []byte(f.HMACSecret))
+		m.Write([]byte(body))
+		return "sha256=" + hex.EncodeToString(m.Sum(nil))
+	}
+	okBody := `{"email":"petr@posta.example","purposes":["newsletter"]}`
+	cases := []struct {
+		name    string
+		path    string
+		body    string
+		headers []string
+		status  int
+		field   string
+	}{
+		{"no email", path, `{"name":"X"}`, []string{"Origin", "https://www.firma.example"}, 400, "email"},
+		{"invalid email", path, `{"email":"petr@"}`, []string{"Origin", "https://www.firma.example"}, 400, "email"},
+		{"unknown purpose", path, `{"email":"petr@posta.example","purposes":["lottery"]}`, []string{"Origin", "https://www.firma.example"}, 400, "purposes"},
+		{"unknown field", path, `{"email":"petr@posta.example","age":3}`, []string{"Origin", "https://www.firma.example"}, 400, "age"},
+		{"malformed", path, `{"email":`, []string{"Origin", "https://www.firma.example"}, 400, ""},
+		{"wrong origin", path, okBody, []string{"Origin", "https://evil.example"}, 403, ""},
+		{"server post without signature", path, okBody, nil, 401, ""},
+		{"bad signature", path, okBody, []string{signatureHeader(), "sha256=00"}, 401, ""},
+		{"signature of another body", path, okBody, []string{signatureHeader(), sign(`{"email":"x@y.example"}`)}, 401, ""},
+		{"oversize", path, `{"email":"petr@posta.example","name":"` + strings.Repeat("x", 70<<10) + `"}`, []string{"Origin", "https://www.firma.example"}, 413, ""},
+		{"unknown form", "/public/forms/nope/consents", okBody, nil, 404, ""},
+		{"wrong type", path, `text`, []string{"Content-Type", "text/plain", "Origin", "https://www.firma.example"}, 415, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := anon.do("POST", tc.path, tc.body, tc.headers...)
+			if r.status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
+			}
+			var body struct{ Error, Field string }
+			r.json(t, &body)
+			if body.Error == "" || (tc.field != "" && body.Field != tc.field) {
+				t.Fatalf("body %s, want field %q", r.body, tc.field)
+			}
+		})
+	}
+	if n := requests(t, e); n != 0 {
+		t.Fatalf("rejected posts stored %d requests", n)
+	}
+	if r := anon.do("POST", path, okBody, signatureHeader(), sign(okBody)); r.status != http.StatusAccepted {
+		t.Fatalf("signed server post: %d %s", r.status, r.body)
+	}
+}
+
+func signatureHeader() string { return "X-Kontakt-Signature" }

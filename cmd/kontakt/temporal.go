@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/kontakt/kontakt/activities"
+	"github.com/kontakt/kontakt/config"
+	"github.com/kontakt/kontakt/mail"
+	"github.com/kontakt/kontakt/store"
+	"github.com/kontakt/kontakt/worker"
+	"github.com/kontakt/kontakt/workflows"
+)
+
+// temporalClient makes a lazy client: it connects on first use, so `serve` starts (and
+// takes submissions into the outbox) while Temporal is down.
+func temporalClient(cfg config.Config, address string, log *slog.Logger) (client.Client, error) {
+	opts := client.Options{HostPort: address, Namespace: cfg.TemporalNamespace, Logger: sdklog.NewStructuredLogger(log)}
+	if cfg.TemporalTLS {
+		t := &tls.Config{MinVersion: tls.VersionTLS12}
+		if cfg.TemporalCAFile != "" {
+			pem, err := os.ReadFile(cfg.TemporalCAFile)
+			if err != nil {
+				return nil, fmt.Errorf("temporal: %w", err)
+			}
+			t.RootCAs = x509.NewCertPool()
+			if !t.RootCAs.AppendCertsFromPEM(pem) {
+				return nil, errors.New("temporal: no certificate in KONTAKT_TEMPORAL_TLS_CA_FILE")
+			}
+		}
+		if cfg.TemporalCertFile != "" {
+			cert, err := tls.LoadX509KeyPair(cfg.TemporalCertFile, cfg.TemporalKeyFile)
+			if err != nil {
+				return nil, fmt.Errorf("temporal: %w", err)
+			}
+			t.Certificates = []tls.Certificate{cert}
+		}
+		opts.ConnectionOptions.TLS = t
+	}
+	c, err := client.NewLazyClient(opts)
+	if err != nil {
+		return nil, fmt.Errorf("temporal: %w", err)
+	}
+	return c, nil
+}
+
+// verifier starts and signals verification workflows for the API.
+type verifier struct{ c client.Client }
+
+func (v verifier) StartVerification(ctx context.Context, requestID string) error {
+	return workflows.StartConsentVerification(ctx, v.c, requestID)
+}
+
+// SignalVerification ignores a workflow that no longer runs: the store decides what a late
+// confirmation means.
+func (v verifier) SignalVerification(ctx context.Context, requestID, signal string) error {
+	err := workflows.SignalVerification(ctx, v.c, requestID, signal)
+	if errors.Is(err, workflows.ErrNotRunning) {
+		return nil
+	}
+	return err
+}
+
+// reconciler starts the workflows of requests committed without one.
+func reconciler(st *store.Store, c client.Client) *activities.Reconciler {
+	v := verifier{c}
+	return &activities.Reconciler{Outbox: st,
+		Start: func(ctx context.Context, id string) error { return v.StartVerification(ctx, id) },
+		Confirm: func(ctx context.Context, id string) error {
+			return v.SignalVerification(ctx, id, workflows.SignalConfirm)
+		},
+	}
+}
+
+// reconcileAtStart works through the outbox once, in the background; the schedule repeats
+// it later, so a failure (Temporal still down) is only logged.
+func reconcileAtStart(ctx context.Context, r *activities.Reconciler, log *slog.Logger) {
+	go func() {
+		n, err := r.ReconcileVerifications(ctx)
+		if err != nil {
+			log.Warn("outbox reconciliation failed; the schedule will retry", "err", err)
+			return
+		}
+		if n > 0 {
+			log.Info("outbox reconciled", "started", n)
+		}
+	}()
+}
+
+// newMailer builds the SMTP sender from the configuration.
+func newMailer(cfg config.Config, host string, port int, tlsMode string, log *slog.Logger) (*mail.Sender, error) {
+	return mail.NewSender(mail.Config{Host: host, Port: port, TLS: tlsMode, Username: cfg.SMTPUser,
+		Password: cfg.SMTPPassword, From: cfg.SMTPFrom}, log)
+}
+
+// workerDeps builds what the worker registers.
+func workerDeps(cfg config.Config, st *store.Store, c client.Client, mailer activities.Mailer, log *slog.Logger) worker.Deps {
+	return worker.Deps{
+		Activities: &activities.Activities{Store: st, Mailer: mailer, PublicURL: cfg.PublicURL, Log: log},
+		Reconciler: reconciler(st, c),
+	}
+}
+
+func runWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	if cfg.TemporalAddress == "" {
+		return errors.New("KONTAKT_TEMPORAL_ADDRESS is not set (or use `kontakt dev`)")
+	}
+	if cfg.SMTPHost == "" {
+		return errors.New("KONTAKT_SMTP_HOST is not set")
+	}
+	pool, err := openPool(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := checkSchema(ctx, pool); err != nil {
+		return err
+	}
+	st := store.New(pool, cfg.DefaultRegion)
+	c, err := temporalClient(cfg, cfg.TemporalAddress, log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	mailer, err := newMailer(cfg, cfg.SMTPHost, cfg.SMTPPort, cfg.SMTPTLS, log)
+	if err != nil {
+		return err
+	}
+	d := workerDeps(cfg, st, c, mailer, log)
+	reconcileAtStart(ctx, d.Reconciler, log)
+	log.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace, "task_queue", workflows.TaskQueue)
+	return worker.Run(ctx, c, d)
+}

@@ -1,0 +1,80 @@
+package devstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+
+	"github.com/kontakt/kontakt/model"
+	"github.com/kontakt/kontakt/store"
+)
+
+// DemoFormName names the web form SeedDemoForm makes.
+const DemoFormName = "Demo: newsletter a pozvánky"
+
+// SeedDemoForm makes, once, the demo organisation's consent purposes and a web form that
+// posts into the Zákazníci book from origin (Kontakt's own public URL, where
+// /dev/form-example serves a page with the form). It returns the form; without the demo
+// admin it does nothing and returns store.ErrNotFound.
+func SeedDemoForm(ctx context.Context, st *store.Store, publicURL string) (model.Form, error) {
+	admin, _, err := st.UserLogin(ctx, "admin")
+	if err != nil {
+		return model.Form{}, err
+	}
+	a := store.Actor{UserID: admin.ID, Channel: "system"}
+	forms, err := st.ListForms(ctx, a)
+	if err != nil {
+		return model.Form{}, fmt.Errorf("devstack: demo form: %w", err)
+	}
+	for _, f := range forms {
+		if f.Name == DemoFormName {
+			return f, nil
+		}
+	}
+	books, err := st.ListBooks(ctx, a)
+	if err != nil || len(books) == 0 {
+		return model.Form{}, errors.Join(store.ErrNotFound, err)
+	}
+	book := books[0]
+	for _, b := range books {
+		if b.Name == "Zákazníci" {
+			book = b
+		}
+	}
+	var ids []string
+	for _, p := range []model.Purpose{
+		{Key: "newsletter", Name: "Newsletter", Description: "Novinky a nabídky e-mailem, nejvýše jednou měsíčně.",
+			Wording: "Souhlasím, aby mi Stavebniny Demo s.r.o. zasílaly e-mailem novinky a obchodní nabídky, nejvýše jednou měsíčně. Souhlas mohu kdykoli odvolat.", ValidityMonths: 24},
+		{Key: "events", Name: "Pozvánky na akce", Description: "Pozvánky na veletrhy, školení a firemní akce.",
+			Wording: "Souhlasím se zasíláním pozvánek na veletrhy, školení a akce Stavebniny Demo s.r.o. Souhlas mohu kdykoli odvolat.", ValidityMonths: 12},
+	} {
+		created, err := st.CreatePurpose(ctx, a, p)
+		var ce *store.ConflictError
+		if errors.As(err, &ce) {
+			ps, lerr := st.ListPurposes(ctx)
+			if lerr != nil {
+				return model.Form{}, lerr
+			}
+			for _, existing := range ps {
+				if existing.Key == p.Key {
+					created, err = existing, nil
+				}
+			}
+		}
+		if err != nil {
+			return model.Form{}, fmt.Errorf("devstack: demo purpose %s: %w", p.Key, err)
+		}
+		ids = append(ids, created.ID)
+	}
+	origin := publicURL
+	if u, err := url.Parse(publicURL); err == nil && u.Host != "" {
+		origin = u.Scheme + "://" + u.Host
+	}
+	f, err := st.CreateForm(ctx, a, model.Form{Name: DemoFormName, BookID: book.ID, PurposeIDs: ids, Language: "cs",
+		AllowedOrigins: []string{origin}, HoneypotField: "website", Organisation: "Stavebniny Demo s.r.o."}, false)
+	if err != nil {
+		return model.Form{}, fmt.Errorf("devstack: demo form: %w", err)
+	}
+	return f, nil
+}

@@ -1,0 +1,101 @@
+package model
+
+import "time"
+
+// ConsentStatus is where a consent stands.
+type ConsentStatus string
+
+// Consent statuses.
+const (
+	ConsentPending ConsentStatus = "pending"
+	ConsentActive  ConsentStatus = "active"
+	ConsentRevoked ConsentStatus = "revoked"
+	ConsentExpired ConsentStatus = "expired"
+)
+
+// ConsentSource is how a consent was collected.
+type ConsentSource string
+
+// Consent sources.
+const (
+	SourceWebForm ConsentSource = "web_form"
+	SourceBranch  ConsentSource = "branch"
+	SourceImport  ConsentSource = "import"
+	SourceStaff   ConsentSource = "staff"
+)
+
+// Purpose is something an organisation asks consent for, with the exact wording a person
+// agrees to. Changing the wording raises WordingVersion.
+type Purpose struct {
+	ID             string    `json:"id"`
+	Key            string    `json:"key"`
+	Name           string    `json:"name"`
+	Description    string    `json:"description"`
+	Wording        string    `json:"wording"`
+	WordingVersion int       `json:"wording_version"`
+	ValidityMonths int       `json:"validity_months"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+// Form is a web form on the organisation's site that collects consents into a book. Key
+// is public (it is in the form's action URL); HMACSecret, when set, is shown to admins only.
+type Form struct {
+	ID             string    `json:"id"`
+	Key            string    `json:"key"`
+	Name           string    `json:"name"`
+	BookID         string    `json:"book_id"`
+	PurposeIDs     []string  `json:"purpose_ids"`
+	Language       string    `json:"language"`
+	AllowedOrigins []string  `json:"allowed_origins"`
+	SuccessURL     string    `json:"success_url"`
+	ConfirmedURL   string    `json:"confirmed_url"`
+	HMACSecret     string    `json:"hmac_secret,omitempty"`
+	HoneypotField  string    `json:"honeypot_field"`
+	ConfirmHours   int       `json:"confirm_hours"`
+	Organisation   string    `json:"organisation"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+// Consent is a contact's consent to one purpose, with its history.
+type Consent struct {
+	ID          string         `json:"id"`
+	ContactID   string         `json:"contact_id"`
+	PurposeID   string         `json:"purpose_id"`
+	PurposeKey  string         `json:"purpose_key"`
+	PurposeName string         `json:"purpose_name"`
+	Status      ConsentStatus  `json:"status"`
+	Source      ConsentSource  `json:"source"`
+	GivenAt     time.Time      `json:"given_at"`
+	ConfirmedAt *time.Time     `json:"confirmed_at"`
+	ValidUntil  *time.Time     `json:"valid_until"`
+	RequestID   *string        `json:"request_id"`
+	WorkflowID  string         `json:"workflow_id,omitempty"`
+	Evidence    map[string]any `json:"evidence"`
+	History     []ConsentEvent `json:"history"`
+}
+
+// ConsentEvent is one entry of a consent's append-only history.
+type ConsentEvent struct {
+	At         time.Time      `json:"at"`
+	Status     ConsentStatus  `json:"status"`
+	Reason     string         `json:"reason"`
+	ActorID    *string        `json:"actor_id"`
+	Channel    string         `json:"channel"`
+	ValidUntil *time.Time     `json:"valid_until"`
+	Evidence   map[string]any `json:"evidence"`
+}
+
+// ConsentRequest is a web-form submission awaiting or past double opt-in.
+type ConsentRequest struct {
+	ID         string     `json:"id"`
+	FormID     string     `json:"form_id"`
+	ContactID  *string    `json:"contact_id"`
+	Status     string     `json:"status"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  time.Time  `json:"expires_at"`
+	MailsSent  int        `json:"mails_sent"`
+	LastMailAt *time.Time `json:"last_mail_at"`
+	WorkflowID string     `json:"workflow_id"`
+}
