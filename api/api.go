@@ -133,6 +133,18 @@ func (h *handler) routes(r chi.Router) {
 	r.Put("/forms/{id}", h.updateForm)
 	r.Get("/contacts/{id}/consents", h.listContactConsents)
 	r.Get("/verifications", h.listVerifications)
+
+	r.Put("/books/{id}/sync-grants/{userID}", h.putSyncGrant)
+	r.Delete("/books/{id}/sync-grants/{userID}", h.deleteSyncGrant)
+	r.Get("/users/{id}/sync-grants", h.listSyncGrants)
+	r.Delete("/users/{id}/sync-grants", h.revokeAllSync)
+	r.Get("/devices", h.listMyDevices)
+	r.Post("/devices", h.createDevice)
+	r.Delete("/devices/{id}", h.revokeDevice)
+	r.Get("/devices/{id}/holdings", h.deviceHoldings)
+	r.Get("/users/{id}/devices", h.listUserDevices)
+	r.Delete("/users/{id}/devices", h.revokeAllDevices)
+	r.Get("/contacts/{id}/holders", h.contactHolders)
 }
 
 func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {

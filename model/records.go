@@ -30,6 +30,7 @@ type Book struct {
 	Description string     `json:"description"`
 	Role        Role       `json:"role"`
 	Fields      []FieldDef `json:"fields"`
+	SyncProfile []string   `json:"sync_profile"`
 	CreatedAt   time.Time  `json:"created_at"`
 	UpdatedAt   time.Time  `json:"updated_at"`
 }

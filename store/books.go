@@ -10,21 +10,23 @@ import (
 )
 
 // bookSelect lists the books user $1 may see with the strongest role held on each.
-const bookSelect = `SELECT b.id, b.name, b.description, b.created_at, b.updated_at, r.role
+const bookSelect = `SELECT b.id, b.name, b.description, b.created_at, b.updated_at, b.sync_profile, r.role
 	FROM address_books b
 	JOIN LATERAL (SELECT role FROM user_book_roles($1) ur WHERE ur.book_id = b.id
 	              ORDER BY CASE role WHEN 'manager' THEN 3 WHEN 'editor' THEN 2 ELSE 1 END DESC LIMIT 1) r ON true`
 
 func scanBook(row pgx.Row) (model.Book, error) {
 	var b model.Book
-	err := row.Scan(&b.ID, &b.Name, &b.Description, &b.CreatedAt, &b.UpdatedAt, &b.Role)
+	err := row.Scan(&b.ID, &b.Name, &b.Description, &b.CreatedAt, &b.UpdatedAt, &b.SyncProfile, &b.Role)
 	return b, wrap(err)
 }
 
-// BookPatch changes the fields it sets.
+// BookPatch changes the fields it sets. SyncProfile lists what leaves the server in a vCard
+// (model.SyncFields).
 type BookPatch struct {
-	Name        *string `json:"name"`
-	Description *string `json:"description"`
+	Name        *string   `json:"name"`
+	Description *string   `json:"description"`
+	SyncProfile *[]string `json:"sync_profile"`
 }
 
 // ListBooks returns the books the actor may see, by name.
@@ -86,11 +88,24 @@ func (s *Store) UpdateBook(ctx context.Context, actor Actor, id string, p BookPa
 		if p.Name != nil {
 			*p.Name = strings.TrimSpace(*p.Name)
 		}
+		if p.SyncProfile != nil {
+			if err := model.CheckSyncProfile(*p.SyncProfile); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.Exec(ctx, `UPDATE address_books SET name = coalesce($2, name), description = coalesce($3, description),
-			updated_at = now() WHERE id = $1`, id, p.Name, p.Description); err != nil {
+			sync_profile = coalesce($4, sync_profile), updated_at = now() WHERE id = $1`, id, p.Name, p.Description, p.SyncProfile); err != nil {
 			return err
 		}
-		return audit(ctx, tx, actor, "book.update", nil, &id, nil)
+		detail := map[string]any{}
+		if p.SyncProfile != nil {
+			detail["sync_profile"] = *p.SyncProfile
+			// Every synced vCard of the book changes: devices get them again.
+			if _, err := tx.Exec(ctx, `INSERT INTO book_changes (book_id, contact_id) SELECT book_id, id FROM contacts WHERE book_id = $1`, id); err != nil {
+				return err
+			}
+		}
+		return audit(ctx, tx, actor, "book.update", nil, &id, detail)
 	})
 	if err != nil {
 		return model.Book{}, wrap(err)
