@@ -269,12 +269,13 @@ func validateIntake(f store.PublicForm, in consentPost) (store.Intake, error) {
 		return out, nil
 	}
 	for _, key := range in.Purposes {
-		i := slices.IndexFunc(f.Purposes, func(p model.Purpose) bool { return p.Key == key || p.ID == key })
-		if i < 0 {
+		if !slices.ContainsFunc(f.Purposes, func(p model.Purpose) bool { return p.Key == key || p.ID == key }) {
 			return store.Intake{}, &model.FieldError{Field: "purposes", Msg: "this form does not offer purpose " + strconv.Quote(truncate(key, 50))}
 		}
-		if !slices.Contains(out.PurposeIDs, f.Purposes[i].ID) {
-			out.PurposeIDs = append(out.PurposeIDs, f.Purposes[i].ID)
+	}
+	for _, p := range f.Purposes { // in the form's order
+		if slices.Contains(in.Purposes, p.Key) || slices.Contains(in.Purposes, p.ID) {
+			out.PurposeIDs = append(out.PurposeIDs, p.ID)
 		}
 	}
 	return out, nil

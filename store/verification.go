@@ -44,7 +44,8 @@ func (s *Store) RecordIntake(ctx context.Context, in Intake) (IntakeResult, erro
 		}
 		err := tx.QueryRow(ctx, `UPDATE consent_requests
 			SET resend_requested_at = now(), updated_at = now(),
-			    purpose_ids = ARRAY(SELECT DISTINCT unnest(purpose_ids || $3::uuid[]))
+			    purpose_ids = ARRAY(SELECT f.p FROM unnest((SELECT purpose_ids FROM forms WHERE id = $1)) WITH ORDINALITY f(p, n)
+			                        WHERE f.p = ANY(purpose_ids || $3::uuid[]) ORDER BY f.n)
 			WHERE form_id = $1 AND lower(email) = lower($2) AND status = 'pending' AND expires_at > now()
 			RETURNING id`, in.FormID, in.Email, in.PurposeIDs).Scan(&res.RequestID)
 		if err == nil {
@@ -132,8 +133,8 @@ func (s *Store) PrepareVerification(ctx context.Context, requestID string) (Veri
 		if err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(key ORDER BY array_position($1::uuid[], id)), '{}')
-			FROM purposes WHERE id = ANY($1::uuid[])`, purposeIDs).Scan(&p.PurposeKeys); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(p.key ORDER BY array_position(f.purpose_ids, p.id)), '{}')
+			FROM purposes p, forms f WHERE f.id = $2 AND p.id = ANY($1::uuid[])`, purposeIDs, formID).Scan(&p.PurposeKeys); err != nil {
 			return err
 		}
 		if p.Status != "pending" {
@@ -251,6 +252,11 @@ func consentEvent(ctx context.Context, q querier, consentID, status, reason stri
 	return err
 }
 
+// requestPurposes selects the purposes of request $1 in the order its form offers them.
+const requestPurposes = `SELECT ` + purposeColumns + ` FROM purposes WHERE id = ANY(
+		(SELECT purpose_ids FROM consent_requests WHERE id = $1)::uuid[])
+	ORDER BY array_position((SELECT f.purpose_ids FROM forms f JOIN consent_requests r ON r.form_id = f.id WHERE r.id = $1), id)`
+
 // ConfirmationMailData is what the confirmation mail says.
 type ConfirmationMailData struct {
 	To           string
@@ -266,14 +272,13 @@ type ConfirmationMailData struct {
 func (s *Store) ConfirmationMail(ctx context.Context, requestID string, tokenHash []byte) (ConfirmationMailData, error) {
 	var d ConfirmationMailData
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var purposeIDs []string
-		if err := tx.QueryRow(ctx, `SELECT r.email, r.name, r.language, f.organisation, r.expires_at, r.purpose_ids
+		if err := tx.QueryRow(ctx, `SELECT r.email, r.name, r.language, f.organisation, r.expires_at
 			FROM consent_requests r JOIN forms f ON f.id = r.form_id
 			WHERE r.id = $1 AND r.status = 'pending'`, requestID).
-			Scan(&d.To, &d.Name, &d.Language, &d.Organisation, &d.ExpiresAt, &purposeIDs); err != nil {
+			Scan(&d.To, &d.Name, &d.Language, &d.Organisation, &d.ExpiresAt); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT `+purposeColumns+` FROM purposes WHERE id = ANY($1::uuid[]) ORDER BY array_position($1::uuid[], id)`, purposeIDs)
+		rows, err := tx.Query(ctx, requestPurposes, requestID)
 		if err != nil {
 			return err
 		}
@@ -314,16 +319,15 @@ func (s *Store) PreviewConfirmation(ctx context.Context, tokenHash []byte) (Conf
 	var p ConfirmPreview
 	var usedAt *time.Time
 	var expiresAt time.Time
-	var purposeIDs []string
-	err := s.pool.QueryRow(ctx, `SELECT r.id, r.status, t.used_at, r.expires_at, r.language, f.organisation, r.purpose_ids, f.confirmed_url
+	err := s.pool.QueryRow(ctx, `SELECT r.id, r.status, t.used_at, r.expires_at, r.language, f.organisation, f.confirmed_url
 		FROM confirmation_tokens t JOIN consent_requests r ON r.id = t.request_id JOIN forms f ON f.id = r.form_id
-		WHERE t.token_hash = $1`, tokenHash).Scan(&p.RequestID, &p.Status, &usedAt, &expiresAt, &p.Language, &p.Organisation, &purposeIDs, &p.ConfirmedURL)
+		WHERE t.token_hash = $1`, tokenHash).Scan(&p.RequestID, &p.Status, &usedAt, &expiresAt, &p.Language, &p.Organisation, &p.ConfirmedURL)
 	if err != nil {
 		return p, wrap(err)
 	}
 	p.Used = usedAt != nil
 	p.Expired = p.Status == "expired" || (p.Status == "pending" && time.Now().After(expiresAt))
-	rows, err := s.pool.Query(ctx, `SELECT `+purposeColumns+` FROM purposes WHERE id = ANY($1::uuid[]) ORDER BY array_position($1::uuid[], id)`, purposeIDs)
+	rows, err := s.pool.Query(ctx, requestPurposes, p.RequestID)
 	if err != nil {
 		return p, wrap(err)
 	}
@@ -374,13 +378,21 @@ func (s *Store) Confirm(ctx context.Context, tokenHash []byte, ip, userAgent str
 func (s *Store) ActivateConsents(ctx context.Context, requestID string) (int, error) {
 	n := 0
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `UPDATE consents c SET status = 'active', confirmed_at = r.confirmed_at,
+		// The consents of the request's contact and purposes that wait for a confirmation,
+		// whichever request last touched them: a second form's request may have taken them
+		// over, or expired them, while this one's link was still valid.
+		rows, err := tx.Query(ctx, `UPDATE consents c SET status = 'active', request_id = r.id, source = 'web_form',
+				given_at = r.created_at, confirmed_at = r.confirmed_at,
 				valid_until = r.confirmed_at + make_interval(months => p.validity_months),
-				evidence = c.evidence || jsonb_build_object('confirmed_at', r.confirmed_at, 'confirm_ip', r.confirm_ip,
-				                                            'confirm_user_agent', r.confirm_user_agent),
+				evidence = jsonb_build_object('ip', r.ip, 'user_agent', r.user_agent, 'page_url', r.page_url,
+				                              'form_id', r.form_id, 'wording_version', p.wording_version,
+				                              'wording_sha256', encode(sha256(convert_to(p.wording, 'UTF8')), 'hex'),
+				                              'confirmed_at', r.confirmed_at, 'confirm_ip', r.confirm_ip,
+				                              'confirm_user_agent', r.confirm_user_agent),
 				updated_at = now()
 			FROM consent_requests r, purposes p
-			WHERE r.id = $1 AND r.status = 'confirmed' AND c.request_id = r.id AND c.status = 'pending' AND p.id = c.purpose_id
+			WHERE r.id = $1 AND r.status = 'confirmed' AND c.contact_id = r.contact_id AND c.purpose_id = ANY(r.purpose_ids)
+			  AND c.status IN ('pending', 'expired') AND p.id = c.purpose_id
 			RETURNING c.id, c.valid_until, c.evidence, c.contact_id`, requestID)
 		if err != nil {
 			return err
