@@ -458,54 +458,67 @@ func (s *Store) ExpireVerification(ctx context.Context, requestID string) (Expir
 		case "expired", "cancelled":
 			return nil
 		}
-		if _, err := tx.Exec(ctx, `UPDATE consent_requests SET status = 'expired', updated_at = now() WHERE id = $1`, requestID); err != nil {
-			return err
-		}
-		if err := endPendingConsents(ctx, tx, requestID, "expired", "not confirmed in time"); err != nil {
-			return err
-		}
-		if contactID == nil || !created {
-			return audit(ctx, tx, Actor{Channel: "system"}, "consent.request.expire", nil, &requestID, nil)
-		}
-		var other bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM consents WHERE contact_id = $1 AND (request_id IS DISTINCT FROM $2 OR status = 'active'))
-			OR EXISTS (SELECT 1 FROM attached_items WHERE contact_id = $1)
-			OR EXISTS (SELECT 1 FROM relations WHERE person_id = $1 OR organisation_id = $1)
-			OR EXISTS (SELECT 1 FROM consent_requests WHERE contact_id = $1 AND id <> $2 AND status IN ('pending', 'confirmed'))
-			OR EXISTS (SELECT 1 FROM contacts WHERE id = $1 AND version > 1)`, *contactID, requestID).Scan(&other); err != nil {
-			return err
-		}
-		if other {
-			return audit(ctx, tx, Actor{Channel: "system"}, "consent.request.expire", []string{*contactID}, &requestID, nil)
-		}
-		// Nothing but this unconfirmed request ever stood behind the contact: erase it and
-		// what the request held about the person.
-		if _, err := tx.Exec(ctx, `DELETE FROM contacts WHERE id = $1`, *contactID); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE consent_requests SET email = '', name = '', ip = '', user_agent = '', page_url = ''
-			WHERE id = $1`, requestID); err != nil {
-			return err
-		}
-		res.Erased = true
-		return audit(ctx, tx, Actor{Channel: "system"}, "contact.erase", []string{*contactID}, &requestID, map[string]any{"reason": "double opt-in not confirmed"})
+		var err error
+		res.Erased, err = endUnconfirmed(ctx, tx, requestID, contactID, created, "expired", "expired", "not confirmed in time")
+		return err
 	})
 	return res, wrap(err)
 }
 
 // CancelVerification ends a pending request without activation: its pending consents are
-// revoked before confirmation.
+// revoked before confirmation, and a contact only the request created is erased.
 func (s *Store) CancelVerification(ctx context.Context, requestID string) error {
 	return wrap(s.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE consent_requests SET status = 'cancelled', updated_at = now() WHERE id = $1 AND status = 'pending'`, requestID)
-		if err != nil || tag.RowsAffected() == 0 {
+		var status string
+		var contactID *string
+		var created bool
+		if err := tx.QueryRow(ctx, `SELECT status, contact_id, contact_created FROM consent_requests WHERE id = $1 FOR UPDATE`, requestID).
+			Scan(&status, &contactID, &created); err != nil {
 			return err
 		}
-		if err := endPendingConsents(ctx, tx, requestID, "revoked", "revoked before confirmation"); err != nil {
-			return err
+		if status != "pending" {
+			return nil
 		}
-		return audit(ctx, tx, Actor{Channel: "system"}, "consent.request.cancel", nil, &requestID, nil)
+		_, err := endUnconfirmed(ctx, tx, requestID, contactID, created, "cancelled", "revoked", "revoked before confirmation")
+		return err
 	}))
+}
+
+// endUnconfirmed closes a pending request as status, ends its pending consents as
+// consentStatus with reason, and erases the contact the request created when nothing else
+// (another consent or request, a note, a relation, an edit) stands behind it, with what the
+// request held about the person.
+func endUnconfirmed(ctx context.Context, tx pgx.Tx, requestID string, contactID *string, created bool, status, consentStatus, reason string) (bool, error) {
+	if _, err := tx.Exec(ctx, `UPDATE consent_requests SET status = $2, updated_at = now() WHERE id = $1`, requestID, status); err != nil {
+		return false, err
+	}
+	if err := endPendingConsents(ctx, tx, requestID, consentStatus, reason); err != nil {
+		return false, err
+	}
+	action := "consent.request." + map[string]string{"expired": "expire", "cancelled": "cancel"}[status]
+	if contactID == nil || !created {
+		return false, audit(ctx, tx, Actor{Channel: "system"}, action, nil, &requestID, nil)
+	}
+	var other bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM consents WHERE contact_id = $1 AND (request_id IS DISTINCT FROM $2 OR status = 'active'))
+		OR EXISTS (SELECT 1 FROM attached_items WHERE contact_id = $1)
+		OR EXISTS (SELECT 1 FROM relations WHERE person_id = $1 OR organisation_id = $1)
+		OR EXISTS (SELECT 1 FROM consent_requests WHERE contact_id = $1 AND id <> $2 AND status IN ('pending', 'confirmed'))
+		OR EXISTS (SELECT 1 FROM contacts WHERE id = $1 AND version > 1)`, *contactID, requestID).Scan(&other); err != nil {
+		return false, err
+	}
+	if other {
+		return false, audit(ctx, tx, Actor{Channel: "system"}, action, []string{*contactID}, &requestID, nil)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM contacts WHERE id = $1`, *contactID); err != nil {
+		return false, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE consent_requests SET email = '', name = '', ip = '', user_agent = '', page_url = ''
+		WHERE id = $1`, requestID); err != nil {
+		return false, err
+	}
+	return true, audit(ctx, tx, Actor{Channel: "system"}, "contact.erase", []string{*contactID}, &requestID,
+		map[string]any{"reason": "double opt-in " + status})
 }
 
 func endPendingConsents(ctx context.Context, tx pgx.Tx, requestID, status, reason string) error {

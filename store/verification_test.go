@@ -886,12 +886,33 @@ func TestExpireVerification(t *testing.T) {
 	})
 }
 
+// TestCancelErasesCreatedContact: a contact that only the cancelled request created goes.
+func TestCancelErasesCreatedContact(t *testing.T) {
+	ctx := context.Background()
+	e := newDOI(t)
+	in := e.intake(t, e.form, "eva.nova@example.cz", "Eva Nová")
+	plan := e.prepare(t, in.RequestID)
+	if err := e.st.CancelVerification(ctx, in.RequestID); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.count(t, `SELECT count(*) FROM contacts WHERE id = $1`, plan.ContactID); n != 0 {
+		t.Fatal("the contact only the cancelled request created is still there")
+	}
+	if n := e.count(t, `SELECT count(*) FROM consent_requests WHERE id = $1 AND email = '' AND ip = ''`, in.RequestID); n != 1 {
+		t.Fatal("the cancelled request still holds the person's data")
+	}
+}
+
 func TestCancelVerification(t *testing.T) {
 	ctx := context.Background()
 	e := newDOI(t)
 	in := e.intake(t, e.form, "karel.novy@example.cz", "Karel Nový")
 	plan := e.prepare(t, in.RequestID)
 	secret := e.mail(t, in.RequestID)
+	// A note is a basis of its own, so the contact stays and the revoked consents show.
+	if _, err := e.st.CreateNote(ctx, e.admin, model.Note{ContactID: plan.ContactID, Body: "Volal na pobočku."}); err != nil {
+		t.Fatal(err)
+	}
 
 	if err := e.st.CancelVerification(ctx, in.RequestID); err != nil {
 		t.Fatal(err)
