@@ -67,14 +67,28 @@ func SeedDemoForm(ctx context.Context, st *store.Store, publicURL string) (model
 		}
 		ids = append(ids, created.ID)
 	}
-	origin := publicURL
-	if u, err := url.Parse(publicURL); err == nil && u.Host != "" {
-		origin = u.Scheme + "://" + u.Host
-	}
 	f, err := st.CreateForm(ctx, a, model.Form{Name: DemoFormName, BookID: book.ID, PurposeIDs: ids, Language: "cs",
-		AllowedOrigins: []string{origin}, HoneypotField: "website", Organisation: "Stavebniny Demo s.r.o."}, false)
+		AllowedOrigins: demoOrigins(publicURL), HoneypotField: "website", Organisation: "Stavebniny Demo s.r.o."}, false)
 	if err != nil {
 		return model.Form{}, fmt.Errorf("devstack: demo form: %w", err)
 	}
 	return f, nil
+}
+
+// demoOrigins are the origins the demo form accepts: Kontakt's own, under both loopback
+// names when it runs on loopback.
+func demoOrigins(publicURL string) []string {
+	u, err := url.Parse(publicURL)
+	if err != nil || u.Host == "" {
+		return []string{publicURL}
+	}
+	origins := []string{u.Scheme + "://" + u.Host}
+	if port := u.Port(); u.Hostname() == "127.0.0.1" || u.Hostname() == "localhost" {
+		other := map[string]string{"127.0.0.1": "localhost", "localhost": "127.0.0.1"}[u.Hostname()]
+		if port != "" {
+			other += ":" + port
+		}
+		origins = append(origins, u.Scheme+"://"+other)
+	}
+	return origins
 }
