@@ -23,17 +23,7 @@ import (
 	"github.com/kontakt/kontakt/store"
 )
 
-func TestMain(m *testing.M) { os.Exit(testdb.Main(m, migrate)) }
-
-func migrate(ctx context.Context, url string) error {
-	pool, err := pgxpool.New(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	_, err = migrations.Up(ctx, pool)
-	return err
-}
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m, migrations.UpURL)) }
 
 // testParams keep argon2 cheap in tests.
 var testParams = auth.Params{Memory: 1024, Time: 1, Threads: 1}

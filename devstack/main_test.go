@@ -1,11 +1,8 @@
 package devstack_test
 
 import (
-	"context"
 	"os"
 	"testing"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kontakt/kontakt/devstack/testdb"
 	"github.com/kontakt/kontakt/migrations"
@@ -14,14 +11,4 @@ import (
 // TestMain runs the package's tests with a private cluster whose template database has
 // the schema (testdb imports devstack, so this lives in the external test package; the
 // tests of package devstack itself start their own clusters and ignore this one).
-func TestMain(m *testing.M) {
-	os.Exit(testdb.Main(m, func(ctx context.Context, url string) error {
-		pool, err := pgxpool.New(ctx, url)
-		if err != nil {
-			return err
-		}
-		defer pool.Close()
-		_, err = migrations.Up(ctx, pool)
-		return err
-	}))
-}
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m, migrations.UpURL)) }

@@ -152,3 +152,15 @@ func Up(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 	}
 	return ran, nil
 }
+
+// UpURL applies every pending migration to the database at url; tests pass it to
+// testdb.Main to prepare their template database.
+func UpURL(ctx context.Context, url string) error {
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	defer pool.Close()
+	_, err = Up(ctx, pool)
+	return err
+}

@@ -12,17 +12,7 @@ import (
 	"github.com/kontakt/kontakt/store"
 )
 
-func TestMain(m *testing.M) { os.Exit(testdb.Main(m, migrate)) }
-
-func migrate(ctx context.Context, url string) error {
-	pool, err := pgxpool.New(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	_, err = migrations.Up(ctx, pool)
-	return err
-}
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m, migrations.UpURL)) }
 
 // newStore returns a Store over a fresh, migrated database.
 func newStore(t testing.TB) (*store.Store, *pgxpool.Pool) {
