@@ -1,12 +1,22 @@
-// Command bench measures the cost of Kontakt's visibility policy over generated data (100k
-// contacts in 10 books by default): contact searches and a book listing through the store,
+// Command bench measures Kontakt and prints Markdown sections for the README to stdout,
+// progress to stderr. Two suites:
+//
+// search (the default): the cost of the visibility policy over generated data (100k contacts
+// in 10 books by default): contact searches and a book listing through the store,
 // store.ListContactsForBenchmark with the policy against the same call without it (neither
 // writes an audit entry), and store.ListContacts (policy and audit entry) for what an API
-// call costs. It prints a Markdown section for the README to stdout and progress to stderr.
+// call costs.
 //
-//	go run ./bench                      # private throwaway PostgreSQL cluster
+// intake: consent intake wired as `kontakt dev` wires it (PostgreSQL with fsync on, the API
+// on a loopback listener, in-process Temporal, the worker, a real SMTP server over TCP):
+// committed 202s per second under concurrent load beside pgbench's single-row INSERT TPS on
+// the same cluster, and the time from POST to confirmation mail at a steady rate (intake.go).
+//
+//	go run ./bench                      # search suite, private throwaway PostgreSQL cluster
 //	go run ./bench -iterations 100 -dir /tmp/kb   # keep the cluster, e.g. to EXPLAIN by hand
 //	go run ./bench -database-url postgres://...   # an existing, empty database
+//	go run ./bench -suite intake        # consent intake (private cluster only)
+//	go run ./bench -suite all           # both
 package main
 
 import (
@@ -34,6 +44,8 @@ type options struct {
 	dir         string
 	databaseURL string
 	seed        uint64
+	suite       string
+	intake      intakeOptions
 }
 
 func main() {
@@ -44,9 +56,29 @@ func main() {
 	flag.StringVar(&o.dir, "dir", "", "cluster directory, kept afterwards (default: a temporary directory removed at the end)")
 	flag.StringVar(&o.databaseURL, "database-url", "", "use this existing, empty database instead of a private cluster")
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of the data generator")
+	flag.StringVar(&o.suite, "suite", "search", "what to measure: search (visibility policy), intake (consent intake), or all")
+	flag.IntVar(&o.intake.requests, "intake-requests", 2000, "intake suite: measured submissions of the throughput run")
+	flag.IntVar(&o.intake.clients, "intake-clients", 16, "intake suite: concurrent clients of the throughput run, and pgbench's -c")
+	flag.DurationVar(&o.intake.pgbenchTime, "pgbench-time", 10*time.Second, "intake suite: pgbench's -T")
+	flag.Float64Var(&o.intake.rate, "e2e-rate", 10, "intake suite: submissions per second of the end-to-end run")
+	flag.DurationVar(&o.intake.e2eTime, "e2e-time", 30*time.Second, "intake suite: length of the end-to-end run")
 	flag.Parse()
 	if o.contacts < books || o.iterations < 1 {
 		fmt.Fprintf(os.Stderr, "bench: -contacts must be at least %d and -iterations at least 1\n", books)
+		os.Exit(2)
+	}
+	switch o.suite {
+	case "search", "intake", "all":
+	default:
+		fmt.Fprintf(os.Stderr, "bench: -suite must be search, intake or all, not %q\n", o.suite)
+		os.Exit(2)
+	}
+	if o.suite != "search" && o.databaseURL != "" {
+		fmt.Fprintln(os.Stderr, "bench: the intake suite runs pgbench and PostgreSQL with settings of its own, so it needs a private cluster: drop -database-url")
+		os.Exit(2)
+	}
+	if err := o.intake.check(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
 	}
 	if o.warmup <= 0 {
@@ -59,6 +91,12 @@ func main() {
 		stop() // a second Ctrl-C kills at once
 	}()
 	err := run(ctx, o)
+	if err == nil && o.suite == "all" {
+		fmt.Println()
+	}
+	if err == nil && o.suite != "search" {
+		err = runIntake(ctx, o)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			err = errors.New("interrupted")
@@ -72,44 +110,70 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
 }
 
-// run sets up the database, fills it and measures. The deferred calls stop the cluster and
-// remove its temporary directory, also after an interrupt.
+// workDir returns the directory for the private cluster (and the intake suite's other
+// files): -dir, kept, or a new temporary directory that cleanup removes.
+func workDir(o options) (dir string, cleanup func(), err error) {
+	if o.dir != "" {
+		return o.dir, func() {}, nil
+	}
+	// Directly under os.TempDir() (world-searchable), so that the postgres user can reach
+	// the cluster when we run as root.
+	tmp, err := os.MkdirTemp("", "kontakt-bench-")
+	if err != nil {
+		return "", nil, err
+	}
+	return tmp, func() {
+		if err := os.RemoveAll(tmp); err != nil {
+			logf("remove %s: %v", tmp, err)
+		}
+	}, nil
+}
+
+// startCluster starts the private cluster in dir (fast: without fsync) with a fresh,
+// empty database db; stop stops the cluster.
+func startCluster(ctx context.Context, dir string, fast bool, db string) (pg *devstack.Postgres, stop func(), err error) {
+	logf("starting postgres in %s (fsync %s)", dir, map[bool]string{true: "off", false: "on"}[fast])
+	pg, err = devstack.StartPostgres(ctx, devstack.PostgresOptions{Dir: dir, Fast: fast})
+	if err != nil {
+		return nil, nil, err
+	}
+	stop = func() {
+		logf("stopping postgres")
+		if err := pg.Stop(); err != nil {
+			logf("stop postgres: %v", err)
+		}
+	}
+	if err := pg.DropDatabase(ctx, db); err != nil {
+		stop()
+		return nil, nil, err
+	}
+	if err := pg.CreateDatabase(ctx, db, ""); err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return pg, stop, nil
+}
+
+// run runs the search suite unless another one alone was asked for: it sets up the
+// database, fills it and measures. The deferred calls stop the cluster and remove its
+// temporary directory, also after an interrupt.
 func run(ctx context.Context, o options) error {
+	if o.suite == "intake" {
+		return nil
+	}
 	url := o.databaseURL
 	private := url == ""
 	if private {
-		dir := o.dir
-		if dir == "" {
-			// Directly under os.TempDir() (world-searchable), so that the postgres user can
-			// reach the cluster when we run as root.
-			tmp, err := os.MkdirTemp("", "kontakt-bench-")
-			if err != nil {
-				return err
-			}
-			defer func() {
-				if err := os.RemoveAll(tmp); err != nil {
-					logf("remove %s: %v", tmp, err)
-				}
-			}()
-			dir = tmp
-		}
-		logf("starting postgres in %s", dir)
-		pg, err := devstack.StartPostgres(ctx, devstack.PostgresOptions{Dir: dir, Fast: true})
+		dir, cleanup, err := workDir(o)
 		if err != nil {
 			return err
 		}
-		defer func() {
-			logf("stopping postgres")
-			if err := pg.Stop(); err != nil {
-				logf("stop postgres: %v", err)
-			}
-		}()
-		if err := pg.DropDatabase(ctx, dbName); err != nil {
+		defer cleanup()
+		pg, stop, err := startCluster(ctx, dir, true, dbName)
+		if err != nil {
 			return err
 		}
-		if err := pg.CreateDatabase(ctx, dbName, ""); err != nil {
-			return err
-		}
+		defer stop()
 		url = pg.URL(dbName)
 	}
 

@@ -287,3 +287,22 @@ func SignalVerification(ctx context.Context, c client.Client, requestID, signal 
 		return fmt.Errorf("workflows: signal %s to verification %s: %w", signal, requestID, err)
 	}
 }
+
+// Verifier starts and signals verification workflows through a Temporal client, as the API
+// needs them (api.Verifier). A signal to a verification that no longer runs is not an error:
+// the store decides what a late confirmation means.
+type Verifier struct{ Client client.Client }
+
+// StartVerification starts the request's verification; a second start is harmless.
+func (v Verifier) StartVerification(ctx context.Context, requestID string) error {
+	return StartConsentVerification(ctx, v.Client, requestID)
+}
+
+// SignalVerification signals the request's verification, ignoring one that has ended.
+func (v Verifier) SignalVerification(ctx context.Context, requestID, signal string) error {
+	err := SignalVerification(ctx, v.Client, requestID, signal)
+	if errors.Is(err, ErrNotRunning) {
+		return nil
+	}
+	return err
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/kontakt/kontakt/config"
 	"github.com/kontakt/kontakt/migrations"
 	"github.com/kontakt/kontakt/store"
+	"github.com/kontakt/kontakt/workflows"
 )
 
 // openPool connects to PostgreSQL and checks that it answers.
@@ -67,7 +68,7 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			return err
 		}
 		defer c.Close()
-		v = verifier{c}
+		v = workflows.Verifier{Client: c}
 		reconcileAtStart(ctx, reconciler(st, c), log)
 	} else {
 		log.Warn("KONTAKT_TEMPORAL_ADDRESS is not set: consent requests wait in the outbox until a worker reconciles them")

@@ -52,26 +52,9 @@ func temporalClient(cfg config.Config, address string, log *slog.Logger) (client
 	return c, nil
 }
 
-// verifier starts and signals verification workflows for the API.
-type verifier struct{ c client.Client }
-
-func (v verifier) StartVerification(ctx context.Context, requestID string) error {
-	return workflows.StartConsentVerification(ctx, v.c, requestID)
-}
-
-// SignalVerification ignores a workflow that no longer runs: the store decides what a late
-// confirmation means.
-func (v verifier) SignalVerification(ctx context.Context, requestID, signal string) error {
-	err := workflows.SignalVerification(ctx, v.c, requestID, signal)
-	if errors.Is(err, workflows.ErrNotRunning) {
-		return nil
-	}
-	return err
-}
-
 // reconciler starts the workflows of requests committed without one.
 func reconciler(st *store.Store, c client.Client) *activities.Reconciler {
-	v := verifier{c}
+	v := workflows.Verifier{Client: c}
 	return &activities.Reconciler{Outbox: st,
 		Start: func(ctx context.Context, id string) error { return v.StartVerification(ctx, id) },
 		Confirm: func(ctx context.Context, id string) error {
