@@ -121,7 +121,8 @@ func (h *handler) submitConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip := clientIP(r)
-	if ok, err := h.allow(r, []string{"public-ip:" + ip, "public-email:" + intake.Email}, []int{publicPerIP, publicPerEmail}); err != nil {
+	if ok, err := h.store.RateAllow(r.Context(), []string{"public-ip:" + ip, "public-email:" + strings.ToLower(intake.Email)},
+		[]int{publicPerIP, publicPerEmail}, publicWindow); err != nil {
 		h.fail(w, r, err)
 		return
 	} else if !ok {
@@ -178,20 +179,6 @@ func (h *handler) afterCommit(fn func(ctx context.Context) error) {
 			h.log.Warn("workflow start or signal failed; the reconciler will retry", "err", err)
 		}
 	}()
-}
-
-// allow checks each key against its limit and records the attempt when all pass.
-func (h *handler) allow(r *http.Request, keys []string, limits []int) (bool, error) {
-	for i, k := range keys {
-		n, err := h.store.RateCount(r.Context(), k, publicWindow)
-		if err != nil {
-			return false, err
-		}
-		if n >= limits[i] {
-			return false, nil
-		}
-	}
-	return true, h.store.RecordRate(r.Context(), keys...)
 }
 
 func validSignature(secret string, body []byte, header string) bool {

@@ -102,7 +102,12 @@ func runIntake(ctx context.Context, o options) error {
 	}
 	defer stopPG()
 
-	pool, err := pgxpool.New(ctx, pg.URL(intakeDB)) // as `kontakt serve` opens it: default pool size
+	pcfg, err := pgxpool.ParseConfig(pg.URL(intakeDB))
+	if err != nil {
+		return err
+	}
+	pcfg.MaxConns = 16 // as `kontakt serve` opens it (KONTAKT_DB_MAX_CONNS default)
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}

@@ -59,7 +59,7 @@ func printIntake(w io.Writer, r *intakeReport) {
 		" shared_buffers %s. That disk: an 8 kB write + fdatasync takes %.0f µs (%.0f per second, measured for 1 s in the cluster's directory).",
 		e.pgVersion, e.fsync, e.syncCommit, e.walSync, e.sharedBf, float64(time.Second)/e.fdatasync/1000, e.fdatasync)
 	p("- Kontakt wired as `kontakt dev` wires it, all in the bench's process: the API (`api.NewHandler`) on a loopback listener"+
-		" (its pool: pgxpool defaults, as `kontakt serve` opens it, %d connections), in-process Temporal %s (SQLite file, WAL) with a lazy"+
+		" (its pool: %d connections, as `kontakt serve` opens it by default), in-process Temporal %s (SQLite file, WAL) with a lazy"+
 		" SDK client, the worker (`worker.Run`), mail over SMTP/TCP to `mailcatcher`; demo organisation and demo form seeded"+
 		" (`devstack.SeedDemo`, `devstack.SeedDemoForm`). The load generator runs in the same process.",
 		e.poolConns, devtemporal.ServerVersion)
@@ -110,8 +110,8 @@ func printIntake(w io.Writer, r *intakeReport) {
 		" sockets (`net.Dialer.LocalAddr`) to loopback source addresses 127.1.x.y (all of 127.0.0.0/8 is loopback on Linux), moving to a"+
 		" fresh one after %d submissions, so no address reaches the limit: %d source addresses in all.",
 		apiPerIP, apiPerEmail, perAddress, r.sources)
-	p("- A 202 is answered after four queries (the form and its purposes, two rate counts) and two commits (the rate-limit events;"+
-		" the request itself, `store.RecordIntake`); the workflow is started after the answer, in the background. In the throughput run those starts,"+
+	p("- A 202 is answered after three round trips to PostgreSQL (the form and its purposes, then the rate limits"+
+		" counted and recorded in one statement) and the request's own transaction (`store.RecordIntake`); the workflow is started after the answer, in the background. In the throughput run those starts,"+
 		" the workflows' activities and their mails compete with the intake for the same %d cores and %d pool connections.",
 		e.nproc, e.poolConns)
 	p("- The workflows of the throughput run caught up %.1f s after its first POST (%.1f s after its last 202): %d confirmation mails,"+

@@ -19,6 +19,7 @@ type Config struct {
 	HTTPAddr         string        // KONTAKT_HTTP_ADDR
 	DataDir          string        // KONTAKT_DATA_DIR
 	DatabaseURL      string        // KONTAKT_DATABASE_URL (secret); empty: `kontakt dev` runs its own PostgreSQL
+	DBMaxConns       int           // KONTAKT_DB_MAX_CONNS: connections in the pool
 	DefaultRegion    string        // KONTAKT_DEFAULT_REGION, country of phone numbers without prefix
 	LogLevel         slog.Level    // KONTAKT_LOG_LEVEL: debug, info, warn, error
 	LogFormat        string        // KONTAKT_LOG_FORMAT: text or json
@@ -54,6 +55,7 @@ func Load(getenv func(string) string) (Config, error) {
 		HTTPAddr:         r.str("KONTAKT_HTTP_ADDR", "127.0.0.1:8080"),
 		DataDir:          r.str("KONTAKT_DATA_DIR", "./.kontakt"),
 		DatabaseURL:      r.secret("KONTAKT_DATABASE_URL"),
+		DBMaxConns:       r.integer("KONTAKT_DB_MAX_CONNS", 16),
 		DefaultRegion:    strings.ToUpper(r.str("KONTAKT_DEFAULT_REGION", "CZ")),
 		LogFormat:        r.str("KONTAKT_LOG_FORMAT", "text"),
 		SessionTTL:       r.duration("KONTAKT_SESSION_TTL", 12*time.Hour),
@@ -111,6 +113,9 @@ func (c Config) validate() []error {
 	}
 	if c.MaxBodyBytes < 1024 {
 		errs = append(errs, errors.New("KONTAKT_MAX_BODY_BYTES must be at least 1024"))
+	}
+	if c.DBMaxConns < 2 || c.DBMaxConns > 1000 {
+		errs = append(errs, errors.New("KONTAKT_DB_MAX_CONNS must be 2 to 1000"))
 	}
 	if c.LoginMaxFailures < 1 {
 		errs = append(errs, errors.New("KONTAKT_LOGIN_MAX_FAILURES must be at least 1"))

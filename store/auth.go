@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"math/rand/v2"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -93,6 +94,28 @@ func (s *Store) RateCount(ctx context.Context, key string, window time.Duration)
 	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM rate_events WHERE key = $1 AND at > now() - $2::interval`,
 		key, window.String()).Scan(&n)
 	return n, wrap(err)
+}
+
+// RateAllow checks each key against its limit of events within window and, when all are
+// under their limit, records one event for each, in one round trip: the public endpoints'
+// rate limit, shared by every replica.
+func (s *Store) RateAllow(ctx context.Context, keys []string, limits []int, window time.Duration) (bool, error) {
+	var allowed bool
+	err := s.pool.QueryRow(ctx, `WITH counts AS (
+			SELECT k.key, k.lim, (SELECT count(*) FROM rate_events r WHERE r.key = k.key AND r.at > now() - $3::interval) AS n
+			FROM unnest($1::text[], $2::int[]) AS k(key, lim)),
+		verdict AS (SELECT bool_and(n < lim) AS allowed FROM counts),
+		recorded AS (INSERT INTO rate_events (key) SELECT key FROM counts WHERE (SELECT allowed FROM verdict) RETURNING 1)
+		SELECT allowed FROM verdict`, keys, limits, window.String()).Scan(&allowed)
+	if err != nil {
+		return false, wrap(err)
+	}
+	if rand.IntN(100) == 0 { // now and then, forget events no window looks at any more
+		if _, err := s.pool.Exec(ctx, `DELETE FROM rate_events WHERE at < now() - interval '1 day'`); err != nil {
+			return allowed, wrap(err)
+		}
+	}
+	return allowed, nil
 }
 
 // RecordRate notes one event for each key and drops events older than a day.

@@ -51,7 +51,7 @@ func runAdmin(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 		}
 		*email = e
 	}
-	pool, err := openPool(ctx, cfg.DatabaseURL)
+	pool, err := openPool(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,7 @@ func runDev(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.
 		}
 		dbURL = pg.URL("kontakt")
 	}
-	pool, err := openPool(ctx, dbURL)
+	pool, err := openPool(ctx, dbURL, cfg.DBMaxConns)
 	if err != nil {
 		return err
 	}

@@ -19,12 +19,17 @@ import (
 	"github.com/kontakt/kontakt/workflows"
 )
 
-// openPool connects to PostgreSQL and checks that it answers.
-func openPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
+// openPool connects to PostgreSQL with up to maxConns connections and checks that it answers.
+func openPool(ctx context.Context, url string, maxConns int) (*pgxpool.Pool, error) {
 	if url == "" {
 		return nil, errors.New("KONTAKT_DATABASE_URL is not set (or use `kontakt dev` for a private database)")
 	}
-	pool, err := pgxpool.New(ctx, url)
+	pcfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	pcfg.MaxConns = int32(maxConns)
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
@@ -38,7 +43,7 @@ func openPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
 }
 
 func runMigrate(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	pool, err := openPool(ctx, cfg.DatabaseURL)
+	pool, err := openPool(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
 	if err != nil {
 		return err
 	}
@@ -52,7 +57,7 @@ func runMigrate(ctx context.Context, cfg config.Config, log *slog.Logger) error 
 }
 
 func runServe(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	pool, err := openPool(ctx, cfg.DatabaseURL)
+	pool, err := openPool(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
 	if err != nil {
 		return err
 	}

@@ -99,7 +99,7 @@ func runWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if cfg.SMTPHost == "" {
 		return errors.New("KONTAKT_SMTP_HOST is not set")
 	}
-	pool, err := openPool(ctx, cfg.DatabaseURL)
+	pool, err := openPool(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,342 @@
+package store
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kontakt/kontakt/model"
+)
+
+// What the CardDAV server reads and writes. Every read here goes through the one visibility
+// policy (policy.go) and, on top of it, needs a live sync grant: a book the user may see but
+// does not sync is not a collection, and a sync grant on a book the user may not see gives
+// nothing. The carddav package never decides who sees what; it only asks these functions.
+//
+// In every query that uses the policy, $1 is, as there, the id of the user who syncs.
+
+// SyncCollection is an address book a user syncs to devices: one they may see (policy) and
+// hold a live sync grant for. CTag is the book's position in the change feed (the highest
+// book_changes.seq, "0" for a book without changes); it changes whenever a contact of the
+// book, or the book's sync profile, changes.
+type SyncCollection struct {
+	BookID      string
+	Name        string
+	Description string
+	Mode        model.SyncMode
+	Role        model.Role
+	SyncProfile []string
+	CTag        string
+	Seq         int64 // CTag as a number: the head of the book's change feed
+}
+
+// ContactVersion is a contact as a device was given it: the sync ledger's unit.
+type ContactVersion struct {
+	ContactID string
+	Version   int64
+}
+
+// liveSyncGrant is true when user $1 holds a sync grant on the book id expression b that
+// has not ended.
+func liveSyncGrant(b string) string {
+	return `EXISTS (SELECT 1 FROM sync_grants g WHERE g.user_id = $1 AND g.book_id = ` + b + `
+		AND (g.until IS NULL OR g.until > now()))`
+}
+
+// syncCollectionSelect lists the books user $1 syncs, with their role, grant mode and the
+// head of their change feed (an index-only look-up on book_changes_book_seq).
+const syncCollectionSelect = `SELECT b.id, b.name, b.description, g.mode, r.role, b.sync_profile,
+		coalesce((SELECT max(bc.seq) FROM book_changes bc WHERE bc.book_id = b.id), 0)
+	  FROM sync_grants g
+	  JOIN address_books b ON b.id = g.book_id
+	  JOIN LATERAL (SELECT ur.role FROM user_book_roles($1) ur WHERE ur.book_id = b.id
+	                ORDER BY CASE ur.role WHEN 'manager' THEN 3 WHEN 'editor' THEN 2 ELSE 1 END DESC LIMIT 1) r ON true
+	 WHERE g.user_id = $1 AND (g.until IS NULL OR g.until > now())`
+
+func scanSyncCollection(row pgx.Row) (SyncCollection, error) {
+	var c SyncCollection
+	err := row.Scan(&c.BookID, &c.Name, &c.Description, &c.Mode, &c.Role, &c.SyncProfile, &c.Seq)
+	c.CTag = strconv.FormatInt(c.Seq, 10)
+	return c, wrap(err)
+}
+
+// SyncCollections returns the books userID may see and holds a live sync grant for, by name.
+func (s *Store) SyncCollections(ctx context.Context, userID string) ([]SyncCollection, error) {
+	rows, err := s.pool.Query(ctx, syncCollectionSelect+` AND `+bookVisible("b.id")+` ORDER BY lower(b.name), b.id`, userID)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	return collect(rows, scanSyncCollection)
+}
+
+// SyncCollectionOf returns one of the user's sync collections; ErrNotFound when the book is
+// invisible to them, unknown, or not synced.
+func (s *Store) SyncCollectionOf(ctx context.Context, userID, bookID string) (SyncCollection, error) {
+	if !ValidID(bookID) {
+		return SyncCollection{}, ErrNotFound
+	}
+	return scanSyncCollection(s.pool.QueryRow(ctx, syncCollectionSelect+` AND b.id = $2 AND `+bookVisible("b.id"), userID, bookID))
+}
+
+// collectionWhere selects the contacts of book $2 that user $1 may see in a sync collection.
+var collectionWhere = `c.book_id = $2 AND ` + contactVisible + ` AND ` + liveSyncGrant("c.book_id")
+
+// CollectionContacts returns every contact of a sync collection the user may see, with
+// contact points and visible relations, ordered by id. ErrNotFound when the collection is
+// not the user's. Reads are not audited here: RecordServed audits what a device was given.
+func (s *Store) CollectionContacts(ctx context.Context, userID, bookID string) ([]model.Contact, error) {
+	cs, _, err := s.CollectionContactsAfter(ctx, userID, bookID, "", 0)
+	return cs, err
+}
+
+// CollectionContactsAfter returns the collection's contacts with an id greater than afterID
+// ("" from the start), at most limit of them (0: all), ordered by id, and whether more
+// follow. It pages an initial sync.
+func (s *Store) CollectionContactsAfter(ctx context.Context, userID, bookID, afterID string, limit int) ([]model.Contact, bool, error) {
+	if _, err := s.SyncCollectionOf(ctx, userID, bookID); err != nil {
+		return nil, false, err
+	}
+	args := []any{userID, bookID}
+	sql := `SELECT ` + contactColumns + ` FROM contacts c WHERE ` + collectionWhere
+	if afterID != "" {
+		if !ValidID(afterID) {
+			return nil, false, ErrNotFound
+		}
+		args = append(args, afterID)
+		sql += ` AND c.id > $3`
+	}
+	sql += ` ORDER BY c.id`
+	if limit > 0 {
+		args = append(args, limit+1)
+		sql += ` LIMIT $` + strconv.Itoa(len(args))
+	}
+	cs, err := s.scanContacts(ctx, userID, sql, args...)
+	if err != nil {
+		return nil, false, err
+	}
+	more := limit > 0 && len(cs) > limit
+	if more {
+		cs = cs[:limit]
+	}
+	return cs, more, s.loadDetails(ctx, s.pool, Actor{UserID: userID}, cs)
+}
+
+// CollectionVersions lists the id and version of every contact of a sync collection the
+// user may see, ordered by id: what a PROPFIND of the collection needs for its ETags,
+// without loading the contacts.
+func (s *Store) CollectionVersions(ctx context.Context, userID, bookID string) ([]ContactVersion, error) {
+	if _, err := s.SyncCollectionOf(ctx, userID, bookID); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT c.id, c.version FROM contacts c WHERE `+collectionWhere+` ORDER BY c.id`, userID, bookID)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	return collect(rows, func(r pgx.Row) (ContactVersion, error) {
+		var v ContactVersion
+		return v, wrap(r.Scan(&v.ContactID, &v.Version))
+	})
+}
+
+// CollectionContact returns one contact of a sync collection with its details; ErrNotFound
+// when it is not in that book, invisible to the user, or the book is not synced.
+func (s *Store) CollectionContact(ctx context.Context, userID, bookID, contactID string) (model.Contact, error) {
+	if !ValidID(bookID) || !ValidID(contactID) {
+		return model.Contact{}, ErrNotFound
+	}
+	cs, err := s.scanContacts(ctx, userID, `SELECT `+contactColumns+` FROM contacts c WHERE `+collectionWhere+` AND c.id = $3`,
+		userID, bookID, contactID)
+	if err != nil {
+		return model.Contact{}, err
+	}
+	if len(cs) == 0 {
+		return model.Contact{}, ErrNotFound
+	}
+	if err := s.loadDetails(ctx, s.pool, Actor{UserID: userID}, cs); err != nil {
+		return model.Contact{}, err
+	}
+	return cs[0], nil
+}
+
+// CollectionChanges reads the book's change feed after sinceSeq (ARCHITECTURE.md, invariant
+// 4) and sorts the contacts it names into those the user may still see in the collection
+// (changed, with details) and the rest (removed: deleted, moved out, or no longer visible),
+// in time proportional to the number of changes. With limit > 0 at most limit contacts are
+// reported; truncated says more remain after newSeq. newSeq is the position the next
+// incremental sync starts from. ErrNotFound when the collection is not the user's.
+func (s *Store) CollectionChanges(ctx context.Context, userID, bookID string, sinceSeq int64, limit int) (changed []model.Contact, removed []string, newSeq int64, truncated bool, err error) {
+	coll, err := s.SyncCollectionOf(ctx, userID, bookID)
+	if err != nil {
+		return nil, nil, 0, false, err
+	}
+	// Each contact once, at its latest change; the oldest latest changes first, so that a
+	// truncated answer's position covers every change of the contacts it reports.
+	args := []any{bookID, sinceSeq}
+	sql := `SELECT contact_id, max(seq) AS last FROM book_changes WHERE book_id = $1 AND seq > $2
+		GROUP BY contact_id ORDER BY last, contact_id`
+	if limit > 0 {
+		args = append(args, limit+1)
+		sql += ` LIMIT $3`
+	}
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, nil, 0, false, wrap(err)
+	}
+	type change struct {
+		id  string
+		seq int64
+	}
+	list, err := collect(rows, func(r pgx.Row) (change, error) {
+		var c change
+		return c, wrap(r.Scan(&c.id, &c.seq))
+	})
+	if err != nil {
+		return nil, nil, 0, false, err
+	}
+	newSeq = max(sinceSeq, coll.Seq)
+	if limit > 0 && len(list) > limit {
+		list, truncated = list[:limit], true
+		newSeq = list[limit-1].seq
+	} else if len(list) > 0 {
+		newSeq = max(newSeq, list[len(list)-1].seq)
+	}
+	if len(list) == 0 {
+		return []model.Contact{}, []string{}, newSeq, truncated, nil
+	}
+	ids := make([]string, len(list))
+	for i, c := range list {
+		ids[i] = c.id
+	}
+	changed, err = s.scanContacts(ctx, userID, `SELECT `+contactColumns+` FROM contacts c WHERE `+collectionWhere+` AND c.id = ANY($3)
+		ORDER BY c.id`, userID, bookID, ids)
+	if err != nil {
+		return nil, nil, 0, false, err
+	}
+	if err := s.loadDetails(ctx, s.pool, Actor{UserID: userID}, changed); err != nil {
+		return nil, nil, 0, false, err
+	}
+	seen := make(map[string]bool, len(changed))
+	for _, c := range changed {
+		seen[c.ID] = true
+	}
+	removed = []string{}
+	for _, id := range ids {
+		if !seen[id] {
+			removed = append(removed, id)
+		}
+	}
+	return changed, removed, newSeq, truncated, nil
+}
+
+// scanContacts runs a query of contactColumns (with $1 the reading user) and scans it.
+func (s *Store) scanContacts(ctx context.Context, userID, sql string, args ...any) ([]model.Contact, error) {
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	return collect(rows, func(r pgx.Row) (model.Contact, error) {
+		c, _, err := scanContact(r)
+		return c, err
+	})
+}
+
+// CreateCollectionContact adds a contact to a book like CreateContact, under the id c.ID
+// when it is a free UUID (a CardDAV client chooses the URL of a new contact, and the id makes
+// the URL). When c.ID is empty, not a UUID, or taken (by any contact, visible or not, so the
+// answer reveals nothing), the contact gets a new id.
+func (s *Store) CreateCollectionContact(ctx context.Context, actor Actor, c model.Contact) (model.Contact, error) {
+	if !ValidID(c.BookID) {
+		return c, &model.FieldError{Field: "book_id", Msg: "must name an address book"}
+	}
+	var id string
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := requireBookForWrite(ctx, tx, actor, c.BookID); err != nil {
+			return err
+		}
+		defs, err := fieldDefs(ctx, tx, c.BookID)
+		if err != nil {
+			return err
+		}
+		if err := c.Normalize(s.defaultRegion, defs); err != nil {
+			return err
+		}
+		var want *string
+		if ValidID(c.ID) {
+			want = &c.ID
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO contacts (id, book_id, kind, contact_type, prefix, given_name, additional_name,
+				family_name, suffix, org_name, display_name, job_title, birthday, tags, custom, created_by)
+			VALUES (CASE WHEN $16::uuid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM contacts x WHERE x.id = $16::uuid)
+			             THEN $16::uuid ELSE gen_random_uuid() END,
+			        $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::date, $13, $14, $15) RETURNING id`,
+			c.BookID, c.Kind, c.Type, c.Prefix, c.GivenName, c.AdditionalName, c.FamilyName, c.Suffix, c.OrgName,
+			c.DisplayName, c.JobTitle, c.Birthday, c.Tags, c.Custom, actor.UserID, want).Scan(&id); err != nil {
+			return err
+		}
+		if err := writePoints(ctx, tx, id, c); err != nil {
+			return err
+		}
+		return audit(ctx, tx, actor, "contact.create", []string{id}, nil, nil)
+	})
+	if err != nil {
+		return model.Contact{}, wrap(err)
+	}
+	return s.readBack(ctx, actor, id)
+}
+
+// RecordServed writes the sync ledger after a device was given contacts of a book (served,
+// at their versions) and told of removals (removed), sets the device's last sync time, and
+// audits the sync once (channel carddav, action carddav.sync, the served contact ids), all
+// in one transaction. A sync that gave and removed nothing only sets the time.
+func (s *Store) RecordServed(ctx context.Context, deviceID, bookID string, served []ContactVersion, removed []string) error {
+	return wrap(s.inTx(ctx, func(tx pgx.Tx) error {
+		var userID string
+		if err := tx.QueryRow(ctx, `UPDATE devices SET last_sync_at = now() WHERE id = $1 RETURNING user_id`, deviceID).Scan(&userID); err != nil {
+			return err
+		}
+		if len(served) == 0 && len(removed) == 0 {
+			return nil
+		}
+		ids := make([]string, len(served))
+		versions := make([]int64, len(served))
+		for i, v := range served {
+			ids[i], versions[i] = v.ContactID, v.Version
+		}
+		if len(served) > 0 {
+			if _, err := tx.Exec(ctx, `INSERT INTO device_contacts (device_id, contact_id, book_id, version)
+				SELECT $1, x.id, $2, max(x.version) FROM unnest($3::uuid[], $4::bigint[]) AS x(id, version) GROUP BY x.id
+				ON CONFLICT (device_id, contact_id) DO UPDATE
+				SET book_id = EXCLUDED.book_id, version = EXCLUDED.version, served_at = now()`,
+				deviceID, bookID, ids, versions); err != nil {
+				return err
+			}
+		}
+		if len(removed) > 0 {
+			if _, err := tx.Exec(ctx, `DELETE FROM device_contacts WHERE device_id = $1 AND book_id = $2 AND contact_id = ANY($3::uuid[])`,
+				deviceID, bookID, removed); err != nil {
+				return err
+			}
+		}
+		return audit(ctx, tx, Actor{UserID: userID, Channel: model.ChannelCardDAV}, "carddav.sync", ids, &deviceID,
+			map[string]any{"book_id": bookID, "removed": removed})
+	}))
+}
+
+// RecordHeld reconciles the ledger with a complete listing of a collection a device was
+// given (a PROPFIND of the collection with Depth 1): what is not listed any more, the device
+// no longer holds once it syncs. Clients that list instead of using sync-collection (e.g.
+// vdirsyncer) would otherwise leave removed contacts in the ledger for ever.
+func (s *Store) RecordHeld(ctx context.Context, deviceID, bookID string, listed []string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM device_contacts WHERE device_id = $1 AND book_id = $2 AND contact_id <> ALL($3::uuid[])`,
+		deviceID, bookID, listed)
+	return wrap(err)
+}
+
+// RecordCollections reconciles the ledger with the collections a device was just shown:
+// contacts of books it no longer syncs (grant revoked or ended, book no longer visible) are
+// gone from it at its next sync.
+func (s *Store) RecordCollections(ctx context.Context, deviceID string, bookIDs []string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM device_contacts WHERE device_id = $1 AND book_id <> ALL($2::uuid[])`, deviceID, bookIDs)
+	return wrap(err)
+}
