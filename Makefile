@@ -14,7 +14,8 @@ dev: deps
 build:
 	$(GO) build -o bin/kontakt ./cmd/kontakt
 
-test: deps
+test:
+	@bash scripts/deps.sh test
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
 

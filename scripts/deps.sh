@@ -25,6 +25,11 @@ else
   fi
 fi
 
+# make test also drives a real CardDAV client.
+if [ "${1:-}" = "test" ] && ! command -v vdirsyncer >/dev/null 2>&1; then
+  need_apt+=(vdirsyncer)
+fi
+
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     echo "deps: please install ${need_apt[*]} (e.g. sudo apt-get install -y ${need_apt[*]}) and run again" >&2

@@ -159,6 +159,27 @@ func (s *Store) CollectionContact(ctx context.Context, userID, bookID, contactID
 	return cs[0], nil
 }
 
+// CollectionContactsByID returns the contacts among ids that are in a sync collection and
+// visible to the user, with details, ordered by id; the others are simply absent. It answers
+// an addressbook-multiget in three queries however many contacts it names.
+func (s *Store) CollectionContactsByID(ctx context.Context, userID, bookID string, ids []string) ([]model.Contact, error) {
+	if !ValidID(bookID) {
+		return nil, ErrNotFound
+	}
+	valid := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if ValidID(id) {
+			valid = append(valid, id)
+		}
+	}
+	cs, err := s.scanContacts(ctx, userID, `SELECT `+contactColumns+` FROM contacts c WHERE `+collectionWhere+` AND c.id = ANY($3)
+		ORDER BY c.id`, userID, bookID, valid)
+	if err != nil {
+		return nil, err
+	}
+	return cs, s.loadDetails(ctx, s.pool, Actor{UserID: userID}, cs)
+}
+
 // CollectionChanges reads the book's change feed after sinceSeq (ARCHITECTURE.md, invariant
 // 4) and sorts the contacts it names into those the user may still see in the collection
 // (changed, with details) and the rest (removed: deleted, moved out, or no longer visible),
@@ -328,15 +349,40 @@ func (s *Store) RecordServed(ctx context.Context, deviceID, bookID string, serve
 // no longer holds once it syncs. Clients that list instead of using sync-collection (e.g.
 // vdirsyncer) would otherwise leave removed contacts in the ledger for ever.
 func (s *Store) RecordHeld(ctx context.Context, deviceID, bookID string, listed []string) error {
+	if listed == nil {
+		listed = []string{} // <> ALL(NULL) would keep everything
+	}
 	_, err := s.pool.Exec(ctx, `DELETE FROM device_contacts WHERE device_id = $1 AND book_id = $2 AND contact_id <> ALL($3::uuid[])`,
 		deviceID, bookID, listed)
 	return wrap(err)
 }
 
-// RecordCollections reconciles the ledger with the collections a device was just shown:
-// contacts of books it no longer syncs (grant revoked or ended, book no longer visible) are
-// gone from it at its next sync.
-func (s *Store) RecordCollections(ctx context.Context, deviceID string, bookIDs []string) error {
-	_, err := s.pool.Exec(ctx, `DELETE FROM device_contacts WHERE device_id = $1 AND book_id <> ALL($2::uuid[])`, deviceID, bookIDs)
-	return wrap(err)
+// HeldBooks lists the books of which the sync ledger says a device still holds contacts.
+// A book among them that the user no longer syncs (grant revoked or ended, book no longer
+// visible) is shown to the device as an empty collection until it has synced it once, so
+// that clients which keep a vanished collection's contacts (vdirsyncer) remove them.
+func (s *Store) HeldBooks(ctx context.Context, deviceID string) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT book_id FROM device_contacts WHERE device_id = $1 ORDER BY book_id`, deviceID)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	return collect(rows, func(r pgx.Row) (string, error) {
+		var id string
+		return id, wrap(r.Scan(&id))
+	})
+}
+
+// HeldContacts lists the contacts of a book the sync ledger says a device holds.
+func (s *Store) HeldContacts(ctx context.Context, deviceID, bookID string) ([]string, error) {
+	if !ValidID(bookID) {
+		return []string{}, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT contact_id FROM device_contacts WHERE device_id = $1 AND book_id = $2 ORDER BY contact_id`, deviceID, bookID)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	return collect(rows, func(r pgx.Row) (string, error) {
+		var id string
+		return id, wrap(r.Scan(&id))
+	})
 }

@@ -115,6 +115,7 @@ func runDev(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.
 			mux.Handle("/dev/form-example", devstack.FormExampleHandler(pf))
 		}
 	}
+	mountCardDAV(mux, st, log)
 	mux.Handle("/", apiHandler(cfg, log, st, workflows.Verifier{Client: tc}))
 
 	// The worker runs beside the API; it stops after the HTTP server has drained.
@@ -181,8 +182,16 @@ Try it:
   curl -s -b /tmp/kontakt.cookies '%s/api/contacts?q=dvorak'
   curl -s -b /tmp/kontakt.cookies '%s/api/books'
 
+Sync to a phone or Thunderbird (CardDAV, only books you hold a sync grant for):
+  curl -s -b /tmp/kontakt.cookies -H 'Content-Type: application/json' \
+       -X PUT -d '{"mode":"read"}' %s/api/books/<book id>/sync-grants/<your user id>
+  curl -s -b /tmp/kontakt.cookies -H 'Content-Type: application/json' \
+       -d '{"name":"iPhone"}' %s/api/devices        # prints the device's app password, once
+  CardDAV URL: %s/dav/  (or just the server: %s, discovery via /.well-known/carddav)
+  user name: your login; password: the device's app password (never your login password)
+
 Ctrl-C stops Kontakt and its PostgreSQL.
-`, login, password, base, base, base)
+`, login, password, base, base, base, base, base, base, base)
 	io.WriteString(w, b.String()) //nolint:errcheck
 }
 

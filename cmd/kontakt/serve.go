@@ -13,6 +13,7 @@ import (
 
 	"github.com/kontakt/kontakt/api"
 	"github.com/kontakt/kontakt/auth"
+	"github.com/kontakt/kontakt/carddav"
 	"github.com/kontakt/kontakt/config"
 	"github.com/kontakt/kontakt/migrations"
 	"github.com/kontakt/kontakt/store"
@@ -78,7 +79,17 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	} else {
 		log.Warn("KONTAKT_TEMPORAL_ADDRESS is not set: consent requests wait in the outbox until a worker reconciles them")
 	}
-	return serveHTTP(ctx, cfg, log, apiHandler(cfg, log, st, v), nil)
+	mux := http.NewServeMux()
+	mountCardDAV(mux, st, log)
+	mux.Handle("/", apiHandler(cfg, log, st, v))
+	return serveHTTP(ctx, cfg, log, mux, nil)
+}
+
+// mountCardDAV serves CardDAV at /dav/ and its discovery at /.well-known/carddav (RFC 6764).
+func mountCardDAV(mux *http.ServeMux, st *store.Store, log *slog.Logger) {
+	h := carddav.NewHandler(carddav.Deps{Store: st, Logger: log})
+	mux.Handle("/dav/", h)
+	mux.Handle("/.well-known/carddav", h)
 }
 
 // checkSchema refuses an outdated (or newer) database schema.
