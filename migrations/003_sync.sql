@@ -46,11 +46,26 @@ CREATE TABLE book_changes (
 );
 CREATE INDEX book_changes_book_seq ON book_changes (book_id, seq);
 
--- A trigger feeds it, so that no write path can forget to.
--- An edit bumps the contact's version, so updates that leave it (the store refreshing the
--- search text) are not changes a device could see.
+-- A trigger feeds it, so that no write path can forget to. A sync token is a seq, so seqs
+-- of one book must become visible in order: each writer takes the book's feed lock before
+-- it draws a seq and keeps it until it commits (book_feed_lock), so no later seq of the book
+-- can commit before an earlier one. An edit bumps the contact's version, so updates that
+-- leave it (the store refreshing the search text) are not changes a device could see.
+CREATE FUNCTION book_feed_lock(book uuid) RETURNS void LANGUAGE sql AS $$
+    SELECT pg_advisory_xact_lock(hashtextextended('book_changes/' || book::text, 0))
+$$;
+
 CREATE FUNCTION contacts_feed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- Lock both books of a move in one order, so that two opposite moves cannot deadlock.
+    IF TG_OP = 'UPDATE' AND NEW.book_id <> OLD.book_id THEN
+        PERFORM book_feed_lock(least(OLD.book_id, NEW.book_id));
+        PERFORM book_feed_lock(greatest(OLD.book_id, NEW.book_id));
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM book_feed_lock(OLD.book_id);
+    ELSE
+        PERFORM book_feed_lock(NEW.book_id);
+    END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         INSERT INTO book_changes (book_id, contact_id) VALUES (OLD.book_id, OLD.id);
     END IF;

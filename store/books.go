@@ -101,6 +101,9 @@ func (s *Store) UpdateBook(ctx context.Context, actor Actor, id string, p BookPa
 		if p.SyncProfile != nil {
 			detail["sync_profile"] = *p.SyncProfile
 			// Every synced vCard of the book changes: devices get them again.
+			if _, err := tx.Exec(ctx, `SELECT book_feed_lock($1)`, id); err != nil {
+				return err
+			}
 			if _, err := tx.Exec(ctx, `INSERT INTO book_changes (book_id, contact_id) SELECT book_id, id FROM contacts WHERE book_id = $1`, id); err != nil {
 				return err
 			}

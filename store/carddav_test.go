@@ -184,3 +184,57 @@ func mustNoErr(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestFeedSeqsCommitInOrder: a writer to a book waits for an earlier writer's commit before
+// it draws its seq, so a sync token (a seq) can never pass over a change that commits later.
+func TestFeedSeqsCommitInOrder(t *testing.T) {
+	ctx := context.Background()
+	st, pool := newStore(t)
+	a, b := fixture(t, st)
+	var ids []string
+	for _, name := range []string{"První", "Druhý"} {
+		c, err := st.CreateContact(ctx, a, model.Contact{BookID: b.ID, Kind: "person", FamilyName: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+	}
+	tx1, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx1.Rollback(ctx) //nolint:errcheck
+	if _, err := tx1.Exec(ctx, `UPDATE contacts SET version = version + 1 WHERE id = $1`, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := pool.Exec(ctx, `UPDATE contacts SET version = version + 1 WHERE id = $1`, ids[1])
+		done <- err
+	}()
+	// The second writer must be waiting for the book's feed lock.
+	for waiting := 0; waiting == 0; {
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the second writer did not wait for the first: %v", err)
+		default:
+		}
+	}
+	if err := tx1.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var first, second int64
+	if err := pool.QueryRow(ctx, `SELECT (SELECT max(seq) FROM book_changes WHERE contact_id = $1),
+		(SELECT max(seq) FROM book_changes WHERE contact_id = $2)`, ids[0], ids[1]).Scan(&first, &second); err != nil {
+		t.Fatal(err)
+	}
+	if first >= second {
+		t.Fatalf("seq of the first commit %d, of the second %d", first, second)
+	}
+}
