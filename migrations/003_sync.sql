@@ -90,3 +90,25 @@ CREATE TABLE device_contacts (
     PRIMARY KEY (device_id, contact_id)
 );
 CREATE INDEX device_contacts_contact ON device_contacts (contact_id);
+
+-- A person's vCard shows the organisations it is related to (ORG), so a relation added or
+-- removed, and an organisation renamed, are edits of the persons concerned: their version
+-- moves (new ETags) and the feed tells their books.
+CREATE FUNCTION relations_touch_person() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE contacts SET version = version + 1, updated_at = now()
+     WHERE id = CASE WHEN TG_OP = 'DELETE' THEN OLD.person_id ELSE NEW.person_id END;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER relations_touch_person AFTER INSERT OR DELETE ON relations
+    FOR EACH ROW EXECUTE FUNCTION relations_touch_person();
+
+CREATE FUNCTION organisation_renamed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE contacts SET version = version + 1, updated_at = now()
+     WHERE id IN (SELECT r.person_id FROM relations r WHERE r.organisation_id = NEW.id);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER organisation_renamed AFTER UPDATE ON contacts
+    FOR EACH ROW WHEN (NEW.kind = 'organisation' AND OLD.display_name IS DISTINCT FROM NEW.display_name)
+    EXECUTE FUNCTION organisation_renamed();

@@ -238,3 +238,45 @@ func TestFeedSeqsCommitInOrder(t *testing.T) {
 		t.Fatalf("seq of the first commit %d, of the second %d", first, second)
 	}
 }
+
+// TestRelationsMoveVersions: a person's ORG comes from relations, so adding one, renaming the
+// organisation and removing the relation each give the person a new version and a feed row.
+func TestRelationsMoveVersions(t *testing.T) {
+	ctx := context.Background()
+	st, pool := newStore(t)
+	a, b := fixture(t, st)
+	person, err := st.CreateContact(ctx, a, model.Contact{BookID: b.ID, Kind: "person", FamilyName: "Horák"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	org, err := st.CreateContact(ctx, a, model.Contact{BookID: b.ID, Kind: "organisation", OrgName: "Cihelna"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := func() (version int64, feed int) {
+		t.Helper()
+		if err := pool.QueryRow(ctx, `SELECT (SELECT version FROM contacts WHERE id = $1),
+			(SELECT count(*) FROM book_changes WHERE contact_id = $1)`, person.ID).Scan(&version, &feed); err != nil {
+			t.Fatal(err)
+		}
+		return version, feed
+	}
+	v0, f0 := state()
+	rel, err := st.AddRelation(ctx, a, model.Relation{PersonID: person.ID, OrganisationID: org.ID, Role: "mistr"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, f1 := state()
+	name := "Cihelna Horák a syn"
+	if _, err := st.UpdateContact(ctx, a, org.ID, model.ContactPatch{OrgName: &name}, 0); err != nil {
+		t.Fatal(err)
+	}
+	v2, f2 := state()
+	if err := st.DeleteRelation(ctx, a, rel.ID); err != nil {
+		t.Fatal(err)
+	}
+	v3, f3 := state()
+	if !(v0 < v1 && v1 < v2 && v2 < v3) || !(f0 < f1 && f1 < f2 && f2 < f3) {
+		t.Fatalf("versions %d %d %d %d, feed rows %d %d %d %d: each step must move both", v0, v1, v2, v3, f0, f1, f2, f3)
+	}
+}
