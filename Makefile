@@ -28,7 +28,12 @@ lint:
 bench: deps
 	$(GO) run ./bench
 
+# fuzz runs each fuzz target for FUZZTIME (their seed corpora run in every make test).
+FUZZTIME ?= 30s
 fuzz:
-	$(GO) test ./model -run '^$$' -fuzz FuzzNormalizePhone -fuzztime 30s
-	$(GO) test ./model -run '^$$' -fuzz FuzzNormalizeEmail -fuzztime 30s
-	$(GO) test ./api -run '^$$' -fuzz FuzzCreateContact -fuzztime 30s
+	@for t in model:FuzzNormalizePhone model:FuzzNormalizeEmail model:FuzzNormalizeURL model:FuzzNormalizeSocial \
+	          model:FuzzValidateCustomFields model:FuzzFoldForSearch api:FuzzCreateContact \
+	          carddav:FuzzPutVCard carddav:FuzzDAVXML devstack/mailcatcher:FuzzParse; do \
+	  pkg=$${t%%:*}; fn=$${t#*:}; \
+	  $(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -parallel 2 || exit 1; \
+	done
