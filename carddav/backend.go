@@ -315,7 +315,7 @@ func (b *backend) PutAddressObject(ctx context.Context, p string, card vcard.Car
 		return nil, b.fail(ctx, err)
 	}
 	c.ID = dp.name // kept when a free UUID, so the contact lives at the URL the client chose
-	created, err := b.h.store.CreateCollectionContact(ctx, actor, c)
+	created, err := b.h.store.CreateContact(ctx, actor, c)
 	if err != nil {
 		return nil, b.fail(ctx, err)
 	}

@@ -262,50 +262,6 @@ func (s *Store) scanContacts(ctx context.Context, userID, sql string, args ...an
 	})
 }
 
-// CreateCollectionContact adds a contact to a book like CreateContact, under the id c.ID
-// when it is a free UUID (a CardDAV client chooses the URL of a new contact, and the id makes
-// the URL). When c.ID is empty, not a UUID, or taken (by any contact, visible or not, so the
-// answer reveals nothing), the contact gets a new id.
-func (s *Store) CreateCollectionContact(ctx context.Context, actor Actor, c model.Contact) (model.Contact, error) {
-	if !ValidID(c.BookID) {
-		return c, &model.FieldError{Field: "book_id", Msg: "must name an address book"}
-	}
-	var id string
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := requireBookForWrite(ctx, tx, actor, c.BookID); err != nil {
-			return err
-		}
-		defs, err := fieldDefs(ctx, tx, c.BookID)
-		if err != nil {
-			return err
-		}
-		if err := c.Normalize(s.defaultRegion, defs); err != nil {
-			return err
-		}
-		var want *string
-		if ValidID(c.ID) {
-			want = &c.ID
-		}
-		if err := tx.QueryRow(ctx, `INSERT INTO contacts (id, book_id, kind, contact_type, prefix, given_name, additional_name,
-				family_name, suffix, org_name, display_name, job_title, birthday, tags, custom, created_by)
-			VALUES (CASE WHEN $16::uuid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM contacts x WHERE x.id = $16::uuid)
-			             THEN $16::uuid ELSE gen_random_uuid() END,
-			        $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::date, $13, $14, $15) RETURNING id`,
-			c.BookID, c.Kind, c.Type, c.Prefix, c.GivenName, c.AdditionalName, c.FamilyName, c.Suffix, c.OrgName,
-			c.DisplayName, c.JobTitle, c.Birthday, c.Tags, c.Custom, actor.UserID, want).Scan(&id); err != nil {
-			return err
-		}
-		if err := writePoints(ctx, tx, id, c); err != nil {
-			return err
-		}
-		return audit(ctx, tx, actor, "contact.create", []string{id}, nil, nil)
-	})
-	if err != nil {
-		return model.Contact{}, wrap(err)
-	}
-	return s.readBack(ctx, actor, id)
-}
-
 // RecordServed writes the sync ledger after a device was given contacts of a book (served,
 // at their versions) and told of removals (removed), sets the device's last sync time, and
 // audits the sync once (channel carddav, action carddav.sync, the served contact ids), all

@@ -153,8 +153,8 @@ func TestSyncCollections(t *testing.T) {
 	}
 }
 
-// TestCreateCollectionContact: a client-chosen UUID becomes the contact's id unless taken.
-func TestCreateCollectionContact(t *testing.T) {
+// TestCreateContact: a client-chosen UUID becomes the contact's id unless taken.
+func TestCreateContact(t *testing.T) {
 	ctx := context.Background()
 	st, _ := newStore(t)
 	admin, err := st.CreateUser(ctx, store.Actor{Channel: model.ChannelSystem}, model.User{Login: "admin", Name: "Admin", IsAdmin: true}, "")
@@ -163,17 +163,17 @@ func TestCreateCollectionContact(t *testing.T) {
 	b, err := st.CreateBook(ctx, a, "Kniha", "")
 	mustNoErr(t, err)
 	want := "6b8f3c0e-2b7a-4d39-9d1c-4f2e7a1b9c01"
-	c, err := st.CreateCollectionContact(ctx, a, model.Contact{ID: want, BookID: b.ID, Kind: model.KindPerson, FamilyName: "Nová"})
+	c, err := st.CreateContact(ctx, a, model.Contact{ID: want, BookID: b.ID, Kind: model.KindPerson, FamilyName: "Nová"})
 	mustNoErr(t, err)
 	if c.ID != want {
 		t.Fatalf("id %s, want %s", c.ID, want)
 	}
-	again, err := st.CreateCollectionContact(ctx, a, model.Contact{ID: want, BookID: b.ID, Kind: model.KindPerson, FamilyName: "Druhá"})
+	again, err := st.CreateContact(ctx, a, model.Contact{ID: want, BookID: b.ID, Kind: model.KindPerson, FamilyName: "Druhá"})
 	mustNoErr(t, err)
 	if again.ID == want || !store.ValidID(again.ID) {
 		t.Fatalf("a taken id was reused: %s", again.ID)
 	}
-	if _, err := st.CreateCollectionContact(ctx, a, model.Contact{ID: "x", BookID: b.ID, Kind: model.KindPerson}); err == nil {
+	if _, err := st.CreateContact(ctx, a, model.Contact{ID: "x", BookID: b.ID, Kind: model.KindPerson}); err == nil {
 		t.Fatal("a contact without a name was stored")
 	}
 }

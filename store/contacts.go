@@ -358,10 +358,17 @@ func (s *Store) loadDetails(ctx context.Context, q querier, actor Actor, cs []mo
 }
 
 // CreateContact adds a contact to a book the actor edits, validated against the book's
-// custom fields, and returns it as stored.
+// custom fields, and returns it as stored. A client may propose the id (a CardDAV client
+// names a new contact's URL, and the id makes the URL): it is kept when it is a free UUID;
+// otherwise (empty, not a UUID, or taken by any contact, visible or not, so the answer
+// reveals nothing) the contact gets a new id.
 func (s *Store) CreateContact(ctx context.Context, actor Actor, c model.Contact) (model.Contact, error) {
 	if !ValidID(c.BookID) {
 		return c, &model.FieldError{Field: "book_id", Msg: "must name an address book"}
+	}
+	var want *string
+	if ValidID(c.ID) {
+		want = &c.ID
 	}
 	var id string
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -375,11 +382,13 @@ func (s *Store) CreateContact(ctx context.Context, actor Actor, c model.Contact)
 		if err := c.Normalize(s.defaultRegion, defs); err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, `INSERT INTO contacts (book_id, kind, contact_type, prefix, given_name, additional_name,
+		if err := tx.QueryRow(ctx, `INSERT INTO contacts (id, book_id, kind, contact_type, prefix, given_name, additional_name,
 				family_name, suffix, org_name, display_name, job_title, birthday, tags, custom, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::date, $13, $14, $15) RETURNING id`,
+			VALUES (CASE WHEN $16::uuid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM contacts x WHERE x.id = $16::uuid)
+			             THEN $16::uuid ELSE gen_random_uuid() END,
+			        $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::date, $13, $14, $15) RETURNING id`,
 			c.BookID, c.Kind, c.Type, c.Prefix, c.GivenName, c.AdditionalName, c.FamilyName, c.Suffix, c.OrgName,
-			c.DisplayName, c.JobTitle, c.Birthday, c.Tags, c.Custom, actor.UserID).Scan(&id); err != nil {
+			c.DisplayName, c.JobTitle, c.Birthday, c.Tags, c.Custom, actor.UserID, want).Scan(&id); err != nil {
 			return err
 		}
 		if err := writePoints(ctx, tx, id, c); err != nil {
