@@ -444,11 +444,8 @@ type ExpireResult struct {
 func (s *Store) ExpireVerification(ctx context.Context, requestID string) (ExpireResult, error) {
 	var res ExpireResult
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var status string
-		var contactID *string
-		var created bool
-		if err := tx.QueryRow(ctx, `SELECT status, contact_id, contact_created FROM consent_requests WHERE id = $1 FOR UPDATE`, requestID).
-			Scan(&status, &contactID, &created); err != nil {
+		status, contactID, created, err := lockRequest(ctx, tx, requestID)
+		if err != nil {
 			return err
 		}
 		switch status {
@@ -458,7 +455,6 @@ func (s *Store) ExpireVerification(ctx context.Context, requestID string) (Expir
 		case "expired", "cancelled":
 			return nil
 		}
-		var err error
 		res.Erased, err = endUnconfirmed(ctx, tx, requestID, contactID, created, "expired", "expired", "not confirmed in time")
 		return err
 	})
@@ -469,19 +465,20 @@ func (s *Store) ExpireVerification(ctx context.Context, requestID string) (Expir
 // revoked before confirmation, and a contact only the request created is erased.
 func (s *Store) CancelVerification(ctx context.Context, requestID string) error {
 	return wrap(s.inTx(ctx, func(tx pgx.Tx) error {
-		var status string
-		var contactID *string
-		var created bool
-		if err := tx.QueryRow(ctx, `SELECT status, contact_id, contact_created FROM consent_requests WHERE id = $1 FOR UPDATE`, requestID).
-			Scan(&status, &contactID, &created); err != nil {
+		status, contactID, created, err := lockRequest(ctx, tx, requestID)
+		if err != nil || status != "pending" {
 			return err
 		}
-		if status != "pending" {
-			return nil
-		}
-		_, err := endUnconfirmed(ctx, tx, requestID, contactID, created, "cancelled", "revoked", "revoked before confirmation")
+		_, err = endUnconfirmed(ctx, tx, requestID, contactID, created, "cancelled", "revoked", "revoked before confirmation")
 		return err
 	}))
+}
+
+// lockRequest locks a request and returns its status and the contact it matched or created.
+func lockRequest(ctx context.Context, tx pgx.Tx, requestID string) (status string, contactID *string, created bool, err error) {
+	err = tx.QueryRow(ctx, `SELECT status, contact_id, contact_created FROM consent_requests WHERE id = $1 FOR UPDATE`, requestID).
+		Scan(&status, &contactID, &created)
+	return status, contactID, created, err
 }
 
 // endUnconfirmed closes a pending request as status, ends its pending consents as
