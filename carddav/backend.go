@@ -63,11 +63,12 @@ func (b *backend) ListAddressBooks(ctx context.Context) ([]carddav.AddressBook, 
 	return out, nil
 }
 
-// gone returns the contacts the device still holds of a book at a collection path that the
-// user no longer syncs (sync grant revoked or ended, book no longer visible). Such a book
-// stays a collection for the device, an empty one that reveals nothing but its id, until
-// the device has listed or synced it once: clients that keep the contacts of a collection
-// that vanished (vdirsyncer stops with an error) then remove them like any removed contact.
+// gone returns the contacts the device may still hold of a book at a collection path that
+// the user no longer syncs (sync grant revoked or ended, book no longer visible). Such a
+// book stays a collection for the device, an empty one that reveals nothing but its id,
+// until a sync-collection REPORT has reported the removals or store.HeldGrace has passed:
+// clients that keep the contacts of a collection that vanished (vdirsyncer stops with an
+// error) can then remove them like any removed contact.
 func (b *backend) gone(ctx context.Context, dp davPath) ([]string, error) {
 	st := stateOf(ctx)
 	if dp.login != st.user.Login || dp.bookID == "" || dp.name != "" {
@@ -178,11 +179,13 @@ func (b *backend) ListAddressObjects(ctx context.Context, p string, req *carddav
 	dp, coll, err := b.collection(ctx, p)
 	st := stateOf(ctx)
 	if err == errNotFound {
-		// A book no longer synced lists empty, once; the device no longer holds it.
+		// A book no longer synced lists empty while the ledger says the device may still
+		// hold its contacts (store.HeldGrace): a listing does not prove the client applied
+		// the removal (vdirsyncer refuses to empty a collection without --force-delete).
 		if held, err := b.gone(ctx, dp); err != nil {
 			return nil, b.fail(ctx, err)
 		} else if len(held) > 0 {
-			return nil, b.fail(ctx, b.h.store.RecordHeld(ctx, st.device.ID, dp.bookID, nil))
+			return nil, nil
 		}
 	}
 	if err != nil {

@@ -313,12 +313,18 @@ func (s *Store) RecordHeld(ctx context.Context, deviceID, bookID string, listed 
 	return wrap(err)
 }
 
-// HeldBooks lists the books of which the sync ledger says a device still holds contacts.
-// A book among them that the user no longer syncs (grant revoked or ended, book no longer
-// visible) is shown to the device as an empty collection until it has synced it once, so
-// that clients which keep a vanished collection's contacts (vdirsyncer) remove them.
+// HeldGrace is how long after a device was last given a contact the ledger still counts it
+// as held when the contact's book is no longer synced: the book stays an empty collection
+// for the device that long, so that every client, including those that refuse to apply an
+// emptied collection until told to (vdirsyncer's --force-delete), can remove the contacts.
+const HeldGrace = "30 days"
+
+// HeldBooks lists the books of which the sync ledger says a device still holds contacts
+// (within HeldGrace). A book among them that the user no longer syncs (grant revoked or
+// ended, book no longer visible) is shown to the device as an empty collection.
 func (s *Store) HeldBooks(ctx context.Context, deviceID string) ([]string, error) {
-	rows, err := s.pool.Query(ctx, `SELECT DISTINCT book_id FROM device_contacts WHERE device_id = $1 ORDER BY book_id`, deviceID)
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT book_id FROM device_contacts
+		WHERE device_id = $1 AND served_at > now() - interval '`+HeldGrace+`' ORDER BY book_id`, deviceID)
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -333,7 +339,8 @@ func (s *Store) HeldContacts(ctx context.Context, deviceID, bookID string) ([]st
 	if !ValidID(bookID) {
 		return []string{}, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT contact_id FROM device_contacts WHERE device_id = $1 AND book_id = $2 ORDER BY contact_id`, deviceID, bookID)
+	rows, err := s.pool.Query(ctx, `SELECT contact_id FROM device_contacts WHERE device_id = $1 AND book_id = $2
+		AND served_at > now() - interval '`+HeldGrace+`' ORDER BY contact_id`, deviceID, bookID)
 	if err != nil {
 		return nil, wrap(err)
 	}
