@@ -10,10 +10,9 @@ import (
 )
 
 // bookSelect lists the books user $1 may see with the strongest role held on each.
-const bookSelect = `SELECT b.id, b.name, b.description, b.created_at, b.updated_at, b.sync_profile, r.role
+var bookSelect = `SELECT b.id, b.name, b.description, b.created_at, b.updated_at, b.sync_profile, r.role
 	FROM address_books b
-	JOIN LATERAL (SELECT role FROM user_book_roles($1) ur WHERE ur.book_id = b.id
-	              ORDER BY CASE role WHEN 'manager' THEN 3 WHEN 'editor' THEN 2 ELSE 1 END DESC LIMIT 1) r ON true`
+	JOIN LATERAL (SELECT ` + roleOn("b.id") + ` AS role) r ON r.role IS NOT NULL`
 
 func scanBook(row pgx.Row) (model.Book, error) {
 	var b model.Book

@@ -37,22 +37,14 @@ type ContactVersion struct {
 	Version   int64
 }
 
-// liveSyncGrant is true when user $1 holds a sync grant on the book id expression b that
-// has not ended.
-func liveSyncGrant(b string) string {
-	return `EXISTS (SELECT 1 FROM sync_grants g WHERE g.user_id = $1 AND g.book_id = ` + b + `
-		AND (g.until IS NULL OR g.until > now()))`
-}
-
 // syncCollectionSelect lists the books user $1 syncs, with their role, grant mode and the
 // head of their change feed (an index-only look-up on book_changes_book_seq).
-const syncCollectionSelect = `SELECT b.id, b.name, b.description, g.mode, r.role, b.sync_profile,
+var syncCollectionSelect = `SELECT b.id, b.name, b.description, g.mode, r.role, b.sync_profile,
 		coalesce((SELECT max(bc.seq) FROM book_changes bc WHERE bc.book_id = b.id), 0)
 	  FROM sync_grants g
 	  JOIN address_books b ON b.id = g.book_id
-	  JOIN LATERAL (SELECT ur.role FROM user_book_roles($1) ur WHERE ur.book_id = b.id
-	                ORDER BY CASE ur.role WHEN 'manager' THEN 3 WHEN 'editor' THEN 2 ELSE 1 END DESC LIMIT 1) r ON true
-	 WHERE g.user_id = $1 AND (g.until IS NULL OR g.until > now())`
+	  JOIN LATERAL (SELECT ` + roleOn("b.id") + ` AS role) r ON r.role IS NOT NULL
+	 WHERE g.user_id = $1 AND ` + liveSyncGrant("b.id")
 
 func scanSyncCollection(row pgx.Row) (SyncCollection, error) {
 	var c SyncCollection

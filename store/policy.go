@@ -31,9 +31,21 @@ const itemVisible = contactVisible + ` AND (i.audience = 'contact'
                   AND (a.user_id = $1
                        OR a.group_id IN (SELECT m.group_id FROM group_members m WHERE m.user_id = $1))))`
 
+// roleOn is the strongest role user $1 holds on the book id expression b, NULL for none.
+func roleOn(b string) string {
+	return `(SELECT ur.role FROM user_book_roles($1) ur WHERE ur.book_id = ` + b + `
+	    ORDER BY CASE ur.role WHEN 'manager' THEN 3 WHEN 'editor' THEN 2 ELSE 1 END DESC LIMIT 1)`
+}
+
 // bookRoleSQL yields the strongest role user $1 holds on book $2 (no row when none).
-const bookRoleSQL = `SELECT role FROM user_book_roles($1) WHERE book_id = $2
-    ORDER BY CASE role WHEN 'manager' THEN 3 WHEN 'editor' THEN 2 ELSE 1 END DESC LIMIT 1`
+var bookRoleSQL = `SELECT x.role FROM (SELECT ` + roleOn("$2") + ` AS role) x WHERE x.role IS NOT NULL`
+
+// liveSyncGrant is true when user $1 holds a sync grant on the book id expression b that
+// has not ended: CardDAV offers a book only to users who may see it and hold one.
+func liveSyncGrant(b string) string {
+	return `EXISTS (SELECT 1 FROM sync_grants g WHERE g.user_id = $1 AND g.book_id = ` + b + `
+		AND (g.until IS NULL OR g.until > now()))`
+}
 
 // bookVisible is true for the address_books id expression b that user $1 may see; used for
 // objects that belong to a book rather than a contact (e.g. a web form's requests).
