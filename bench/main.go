@@ -16,7 +16,8 @@
 //	go run ./bench -iterations 100 -dir /tmp/kb   # keep the cluster, e.g. to EXPLAIN by hand
 //	go run ./bench -database-url postgres://...   # an existing, empty database
 //	go run ./bench -suite intake        # consent intake (private cluster only)
-//	go run ./bench -suite all           # both
+//	go run ./bench -suite carddav       # CardDAV sync against Radicale (carddav.go)
+//	go run ./bench -suite all           # search and intake
 package main
 
 import (
@@ -26,6 +27,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -46,6 +49,7 @@ type options struct {
 	seed        uint64
 	suite       string
 	intake      intakeOptions
+	carddav     carddavOptions
 }
 
 func main() {
@@ -56,25 +60,37 @@ func main() {
 	flag.StringVar(&o.dir, "dir", "", "cluster directory, kept afterwards (default: a temporary directory removed at the end)")
 	flag.StringVar(&o.databaseURL, "database-url", "", "use this existing, empty database instead of a private cluster")
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of the data generator")
-	flag.StringVar(&o.suite, "suite", "search", "what to measure: search (visibility policy), intake (consent intake), or all")
+	flag.StringVar(&o.suite, "suite", "search", "what to measure: search (visibility policy), intake (consent intake), carddav (CardDAV sync against Radicale), or all (search and intake)")
 	flag.IntVar(&o.intake.requests, "intake-requests", 2000, "intake suite: measured submissions of the throughput run")
 	flag.IntVar(&o.intake.clients, "intake-clients", 16, "intake suite: concurrent clients of the throughput run, and pgbench's -c")
 	flag.DurationVar(&o.intake.pgbenchTime, "pgbench-time", 10*time.Second, "intake suite: pgbench's -T")
 	flag.Float64Var(&o.intake.rate, "e2e-rate", 10, "intake suite: submissions per second of the end-to-end run")
 	flag.DurationVar(&o.intake.e2eTime, "e2e-time", 30*time.Second, "intake suite: length of the end-to-end run")
+	sizes := flag.String("carddav-sizes", "1000,10000", "carddav suite: contacts per address book, comma-separated, ascending")
+	flag.DurationVar(&o.carddav.pollTime, "poll-time", 5*time.Second, "carddav suite: length of the no-change sync-collection poll run")
+	flag.DurationVar(&o.carddav.syncTimeout, "sync-timeout", 120*time.Second, "carddav suite: a vdirsyncer sync taking longer is stopped and reported as such")
+	flag.DurationVar(&o.carddav.putLimit, "put-limit", 120*time.Second, "carddav suite: a load by PUT taking longer is stopped (Radicale: the rest is written into its storage)")
 	flag.Parse()
+	for _, s := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 100 {
+			fmt.Fprintf(os.Stderr, "bench: -carddav-sizes takes numbers of at least 100, not %q\n", s)
+			os.Exit(2)
+		}
+		o.carddav.sizes = append(o.carddav.sizes, n)
+	}
 	if o.contacts < books || o.iterations < 1 {
 		fmt.Fprintf(os.Stderr, "bench: -contacts must be at least %d and -iterations at least 1\n", books)
 		os.Exit(2)
 	}
 	switch o.suite {
-	case "search", "intake", "all":
+	case "search", "intake", "carddav", "all":
 	default:
-		fmt.Fprintf(os.Stderr, "bench: -suite must be search, intake or all, not %q\n", o.suite)
+		fmt.Fprintf(os.Stderr, "bench: -suite must be search, intake, carddav or all, not %q\n", o.suite)
 		os.Exit(2)
 	}
 	if o.suite != "search" && o.databaseURL != "" {
-		fmt.Fprintln(os.Stderr, "bench: the intake suite runs pgbench and PostgreSQL with settings of its own, so it needs a private cluster: drop -database-url")
+		fmt.Fprintln(os.Stderr, "bench: the intake and carddav suites run PostgreSQL with settings of their own, so they need a private cluster: drop -database-url")
 		os.Exit(2)
 	}
 	if err := o.intake.check(); err != nil {
@@ -90,12 +106,17 @@ func main() {
 		<-ctx.Done()
 		stop() // a second Ctrl-C kills at once
 	}()
-	err := run(ctx, o)
-	if err == nil && o.suite == "all" {
-		fmt.Println()
-	}
-	if err == nil && o.suite != "search" {
-		err = runIntake(ctx, o)
+	var err error
+	if o.suite == "carddav" {
+		err = runCardDAV(ctx, o)
+	} else {
+		err = run(ctx, o)
+		if err == nil && o.suite == "all" {
+			fmt.Println()
+		}
+		if err == nil && o.suite != "search" {
+			err = runIntake(ctx, o)
+		}
 	}
 	if err != nil {
 		if ctx.Err() != nil {
