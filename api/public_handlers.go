@@ -166,8 +166,8 @@ func (h *handler) intakeAccepted(w http.ResponseWriter, r *http.Request, f store
 		"message": "If the address is valid, a confirmation mail is on its way."})
 }
 
-// afterCommit runs fn after the answer is on its way, detached from the request, with a
-// deadline; a failure is only logged because the reconciler retries from the database.
+// afterCommit runs fn after the answer is on its way, detached from the request, retrying
+// for up to 10 s; a failure is only logged because the reconciler retries from the database.
 func (h *handler) afterCommit(fn func(ctx context.Context) error) {
 	if h.verifier == nil {
 		return
@@ -175,8 +175,19 @@ func (h *handler) afterCommit(fn func(ctx context.Context) error) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := fn(ctx); err != nil {
-			h.log.Warn("workflow start or signal failed; the reconciler will retry", "err", err)
+		// fn is idempotent: retry while Temporal is briefly unreachable, then leave the
+		// rest to the outbox reconciler.
+		for {
+			err := fn(ctx)
+			if err == nil {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				h.log.Warn("workflow start or signal failed; the reconciler will retry", "err", err)
+				return
+			case <-time.After(500 * time.Millisecond):
+			}
 		}
 	}()
 }
