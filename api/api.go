@@ -97,10 +97,10 @@ func (h *handler) routes(r chi.Router) {
 
 	r.Get("/books", h.listBooks)
 	r.Post("/books", h.createBook)
-	r.Get("/books/{id}", h.getBook)
+	r.Get("/books/{id}", readByID(h, h.store.GetBook))
 	r.Patch("/books/{id}", h.updateBook)
 	r.Delete("/books/{id}", h.deleteBook)
-	r.Get("/books/{id}/grants", h.listGrants)
+	r.Get("/books/{id}/grants", readByID(h, h.store.ListGrants))
 	r.Post("/books/{id}/grants", h.putGrant)
 	r.Delete("/books/{id}/grants/{grantID}", h.deleteGrant)
 	r.Put("/books/{id}/fields/{key}", h.putField)
@@ -111,11 +111,11 @@ func (h *handler) routes(r chi.Router) {
 	r.Get("/contacts/{id}", h.getContact)
 	r.Patch("/contacts/{id}", h.updateContact)
 	r.Delete("/contacts/{id}", h.deleteContact)
-	r.Get("/contacts/{id}/notes", h.listNotes)
+	r.Get("/contacts/{id}/notes", readByID(h, h.store.ListNotes))
 	r.Post("/contacts/{id}/notes", h.createNote)
 	r.Post("/relations", h.createRelation)
 	r.Delete("/relations/{id}", h.deleteRelation)
-	r.Get("/notes/{id}", h.getNote)
+	r.Get("/notes/{id}", readByID(h, h.store.GetNote))
 	r.Patch("/notes/{id}", h.updateNote)
 	r.Delete("/notes/{id}", h.deleteNote)
 
@@ -136,15 +136,15 @@ func (h *handler) routes(r chi.Router) {
 
 	r.Put("/books/{id}/sync-grants/{userID}", h.putSyncGrant)
 	r.Delete("/books/{id}/sync-grants/{userID}", h.deleteSyncGrant)
-	r.Get("/users/{id}/sync-grants", h.listSyncGrants)
+	r.Get("/users/{id}/sync-grants", readByID(h, h.store.ListSyncGrants))
 	r.Delete("/users/{id}/sync-grants", h.revokeAllSync)
 	r.Get("/devices", h.listMyDevices)
 	r.Post("/devices", h.createDevice)
 	r.Delete("/devices/{id}", h.revokeDevice)
-	r.Get("/devices/{id}/holdings", h.deviceHoldings)
-	r.Get("/users/{id}/devices", h.listUserDevices)
+	r.Get("/devices/{id}/holdings", readByID(h, h.store.DeviceHoldings))
+	r.Get("/users/{id}/devices", readByID(h, h.store.ListDevices))
 	r.Delete("/users/{id}/devices", h.revokeAllDevices)
-	r.Get("/contacts/{id}/holders", h.contactHolders)
+	r.Get("/contacts/{id}/holders", readByID(h, h.store.ContactHolders))
 }
 
 func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {

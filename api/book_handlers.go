@@ -36,19 +36,6 @@ func (h *handler) listBooks(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, bs)
 }
 
-func (h *handler) getBook(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	b, err := h.store.GetBook(r.Context(), actor(r), id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, b)
-}
-
 func (h *handler) createBook(w http.ResponseWriter, r *http.Request) {
 	var in bookCreate
 	if err := decode(r, &in); err != nil {
@@ -95,19 +82,6 @@ func (h *handler) deleteBook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.noContent(w, r, h.store.DeleteBook(r.Context(), actor(r), id))
-}
-
-func (h *handler) listGrants(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	gs, err := h.store.ListGrants(r.Context(), actor(r), id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, gs)
 }
 
 // putGrant gives a user or a group a role on the book (replacing an earlier role).

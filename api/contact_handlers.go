@@ -241,19 +241,6 @@ type noteCreate struct {
 	Groups   []string           `json:"groups"`
 }
 
-func (h *handler) listNotes(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	ns, err := h.store.ListNotes(r.Context(), actor(r), id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, ns)
-}
-
 func (h *handler) createNote(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "id")
 	if !ok {
@@ -272,19 +259,6 @@ func (h *handler) createNote(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, n)
-}
-
-func (h *handler) getNote(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	n, err := h.store.GetNote(r.Context(), actor(r), id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, n)
 }
 
 func (h *handler) updateNote(w http.ResponseWriter, r *http.Request) {

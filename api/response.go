@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -150,4 +151,21 @@ func passwordError(err error) error {
 		return nil
 	}
 	return &model.FieldError{Field: "password", Msg: strings.TrimPrefix(err.Error(), "auth: ")}
+}
+
+// readByID serves a GET route that reads one thing (or one list) by the path's {id} for the
+// caller: a malformed id and anything the caller may not see answer 404.
+func readByID[T any](h *handler, read func(context.Context, store.Actor, string) (T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, ok := pathID(w, r, "id")
+		if !ok {
+			return
+		}
+		v, err := read(r.Context(), actor(r), id)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, v)
+	}
 }

@@ -59,19 +59,6 @@ func (h *handler) deleteSyncGrant(w http.ResponseWriter, r *http.Request) {
 	h.noContent(w, r, h.store.DeleteSyncGrant(r.Context(), actor(r), userID, bookID))
 }
 
-func (h *handler) listSyncGrants(w http.ResponseWriter, r *http.Request) {
-	userID, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	gs, err := h.store.ListSyncGrants(r.Context(), actor(r), userID)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, gs)
-}
-
 // revokeAllSync is the one click that stops a user syncing anything.
 func (h *handler) revokeAllSync(w http.ResponseWriter, r *http.Request) {
 	userID, ok := pathID(w, r, "id")
@@ -87,19 +74,7 @@ func (h *handler) revokeAllSync(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) listMyDevices(w http.ResponseWriter, r *http.Request) {
-	h.writeDevices(w, r, currentUser(r).ID)
-}
-
-func (h *handler) listUserDevices(w http.ResponseWriter, r *http.Request) {
-	userID, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	h.writeDevices(w, r, userID)
-}
-
-func (h *handler) writeDevices(w http.ResponseWriter, r *http.Request, userID string) {
-	ds, err := h.store.ListDevices(r.Context(), actor(r), userID)
+	ds, err := h.store.ListDevices(r.Context(), actor(r), currentUser(r).ID)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -149,32 +124,4 @@ func (h *handler) revokeAllDevices(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]int{"revoked": n})
-}
-
-// deviceHoldings answers "what does this device hold" from the sync ledger.
-func (h *handler) deviceHoldings(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	hs, err := h.store.DeviceHoldings(r.Context(), actor(r), id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, hs)
-}
-
-// contactHolders answers "who holds a copy of this contact" from the sync ledger.
-func (h *handler) contactHolders(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	hs, err := h.store.ContactHolders(r.Context(), actor(r), id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, hs)
 }
