@@ -5,59 +5,56 @@ import (
 	"fmt"
 )
 
-// Outbox is the part of the store the reconciler reads: requests committed without a
-// recorded workflow start, and confirmations the workflow was not recorded as told of.
-type Outbox interface {
-	UnstartedVerifications(ctx context.Context, limit int) ([]string, error)
-	MarkVerificationStarted(ctx context.Context, requestID string) error
-	UnsignalledConfirmations(ctx context.Context, limit int) ([]string, error)
-	MarkConfirmSignalled(ctx context.Context, requestID string) error
+// RequestFunc acts on one committed row by id: starts its workflow, or tells a running one
+// of a change; doing it twice must be harmless.
+type RequestFunc func(ctx context.Context, id string) error
+
+// Lane is one kind of outbox entry (ARCHITECTURE.md, invariant 3): rows committed before
+// their workflow was started or told, which List finds, Do acts on and Mark records as done.
+type Lane struct {
+	Name string
+	List func(ctx context.Context, limit int) ([]string, error)
+	Do   RequestFunc
+	Mark RequestFunc
 }
 
-// RequestFunc starts, or tells of its confirmation, the verification workflow of a request;
-// doing it twice must be harmless.
-type RequestFunc func(ctx context.Context, requestID string) error
-
-// Reconciler does what Temporal missed (ARCHITECTURE.md, invariant 3): it starts the
-// workflow of every consent request committed while Temporal was unreachable or whose start
-// was lost in a crash, and signals every confirmation whose signal was lost.
+// Reconciler does what Temporal missed: it works through every lane, so that a request
+// committed while Temporal was unreachable, or whose start or signal was lost in a crash,
+// gets its workflow after all. workflows.NewReconciler builds the app's lanes.
 type Reconciler struct {
-	Outbox  Outbox
-	Start   RequestFunc
-	Confirm RequestFunc
+	Lanes []Lane
 }
 
 // reconcileBatch bounds one query of the outbox.
 const reconcileBatch = 200
 
-// ReconcileVerifications starts the workflow of every request without a recorded start,
-// then signals every unsignalled confirmation, and returns how many it did. It is an
+// Reconcile drains every lane in order and returns how many entries it handled. It is an
 // activity (run by the ReconcileOutbox schedule) and is also called when a process starts.
-func (r *Reconciler) ReconcileVerifications(ctx context.Context) (int, error) {
-	started, err := drain(ctx, r.Outbox.UnstartedVerifications, r.Start, r.Outbox.MarkVerificationStarted)
-	if err != nil {
-		return started, fmt.Errorf("activities: reconcile starts: %w", err)
+func (r *Reconciler) Reconcile(ctx context.Context) (int, error) {
+	total := 0
+	for _, l := range r.Lanes {
+		n, err := drain(ctx, l)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("activities: reconcile %s: %w", l.Name, err)
+		}
 	}
-	signalled, err := drain(ctx, r.Outbox.UnsignalledConfirmations, r.Confirm, r.Outbox.MarkConfirmSignalled)
-	if err != nil {
-		return started + signalled, fmt.Errorf("activities: reconcile confirmations: %w", err)
-	}
-	return started + signalled, nil
+	return total, nil
 }
 
-// drain applies do to every id list returns, batch by batch, marking each done.
-func drain(ctx context.Context, list func(context.Context, int) ([]string, error), do, mark RequestFunc) (int, error) {
+// drain applies the lane's Do to every id its List returns, batch by batch, marking each.
+func drain(ctx context.Context, l Lane) (int, error) {
 	n := 0
 	for {
-		ids, err := list(ctx, reconcileBatch)
+		ids, err := l.List(ctx, reconcileBatch)
 		if err != nil {
 			return n, err
 		}
 		for _, id := range ids {
-			if err := do(ctx, id); err != nil {
-				return n, fmt.Errorf("request %s: %w", id, err)
+			if err := l.Do(ctx, id); err != nil {
+				return n, fmt.Errorf("%s: %w", id, err)
 			}
-			if err := mark(ctx, id); err != nil {
+			if err := l.Mark(ctx, id); err != nil {
 				return n, err
 			}
 			n++

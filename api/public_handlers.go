@@ -121,7 +121,7 @@ func (h *handler) submitConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip := clientIP(r)
-	if ok, err := h.store.RateAllow(r.Context(), []string{"public-ip:" + ip, "public-email:" + strings.ToLower(intake.Email)},
+	if ok, err := h.store.RateAllow(r.Context(), []string{"public-ip:" + ip, emailRateKey(intake.Email)},
 		[]int{publicPerIP, publicPerEmail}, publicWindow); err != nil {
 		h.fail(w, r, err)
 		return
@@ -367,4 +367,11 @@ func preferredLang(r *http.Request) string {
 		}
 	}
 	return "en"
+}
+
+// emailRateKey is the rate-limit key of an e-mail address: its SHA-256, so that the rate
+// table holds no address a forgotten person could be found by.
+func emailRateKey(email string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(email)))
+	return "public-email:" + hex.EncodeToString(sum[:16])
 }

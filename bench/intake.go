@@ -194,10 +194,7 @@ func runIntake(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	rec := &activities.Reconciler{Outbox: st, Start: v.StartVerification,
-		Confirm: func(ctx context.Context, id string) error {
-			return v.SignalVerification(ctx, id, workflows.SignalConfirm)
-		}}
+	rec := workflows.NewReconciler(tc, st)
 	deps := worker.Deps{Activities: &activities.Activities{Store: st, Mailer: mailer, PublicURL: cfg.PublicURL, Log: log}, Reconciler: rec}
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	workerDone := make(chan error, 1)
@@ -384,7 +381,7 @@ func drainOutbox(ctx context.Context, pool *pgxpool.Pool, rec *activities.Reconc
 			lastUnstarted, lastChange = unstarted, time.Now()
 		} else if unstarted > 0 && time.Since(lastChange) > 15*time.Second {
 			logf("%d workflows not started after 15 s without progress: running the outbox reconciler", unstarted)
-			n, err := rec.ReconcileVerifications(ctx)
+			n, err := rec.Reconcile(ctx)
 			d.reconciled += n
 			if err != nil {
 				logf("reconciler: %v", err)

@@ -31,8 +31,11 @@ type Book struct {
 	Role        Role       `json:"role"`
 	Fields      []FieldDef `json:"fields"`
 	SyncProfile []string   `json:"sync_profile"`
-	CreatedAt   time.Time  `json:"created_at"`
-	UpdatedAt   time.Time  `json:"updated_at"`
+	// RequiredPurposeID, when set, hides the book's contacts that hold no active consent
+	// for that purpose, on every channel.
+	RequiredPurposeID *string   `json:"required_purpose_id"`
+	CreatedAt         time.Time `json:"created_at"`
+	UpdatedAt         time.Time `json:"updated_at"`
 }
 
 // Grant gives a user or a group a role on a book; exactly one of UserID and GroupID is set.

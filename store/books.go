@@ -10,13 +10,13 @@ import (
 )
 
 // bookSelect lists the books user $1 may see with the strongest role held on each.
-var bookSelect = `SELECT b.id, b.name, b.description, b.created_at, b.updated_at, b.sync_profile, r.role
+var bookSelect = `SELECT b.id, b.name, b.description, b.created_at, b.updated_at, b.sync_profile, b.required_purpose_id, r.role
 	FROM address_books b
 	JOIN LATERAL (SELECT ` + roleOn("b.id") + ` AS role) r ON r.role IS NOT NULL`
 
 func scanBook(row pgx.Row) (model.Book, error) {
 	var b model.Book
-	err := row.Scan(&b.ID, &b.Name, &b.Description, &b.CreatedAt, &b.UpdatedAt, &b.SyncProfile, &b.Role)
+	err := row.Scan(&b.ID, &b.Name, &b.Description, &b.CreatedAt, &b.UpdatedAt, &b.SyncProfile, &b.RequiredPurposeID, &b.Role)
 	return b, wrap(err)
 }
 
@@ -26,6 +26,9 @@ type BookPatch struct {
 	Name        *string   `json:"name"`
 	Description *string   `json:"description"`
 	SyncProfile *[]string `json:"sync_profile"`
+	// RequiredPurposeID sets the purpose whose active consent the book's contacts need to
+	// be visible; "" clears the requirement.
+	RequiredPurposeID *string `json:"required_purpose_id"`
 }
 
 // ListBooks returns the books the actor may see, by name.
@@ -92,11 +95,26 @@ func (s *Store) UpdateBook(ctx context.Context, actor Actor, id string, p BookPa
 				return err
 			}
 		}
+		if p.RequiredPurposeID != nil && *p.RequiredPurposeID != "" {
+			var ok bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM purposes WHERE id::text = $1)`, *p.RequiredPurposeID).Scan(&ok); err != nil {
+				return err
+			}
+			if !ok {
+				return &model.FieldError{Field: "required_purpose_id", Msg: "no such purpose"}
+			}
+		}
+		// The requirement's trigger tells the change feed about every contact of the book.
 		if _, err := tx.Exec(ctx, `UPDATE address_books SET name = coalesce($2, name), description = coalesce($3, description),
-			sync_profile = coalesce($4, sync_profile), updated_at = now() WHERE id = $1`, id, p.Name, p.Description, p.SyncProfile); err != nil {
+			sync_profile = coalesce($4, sync_profile),
+			required_purpose_id = CASE WHEN $5::text IS NULL THEN required_purpose_id ELSE nullif($5, '')::uuid END,
+			updated_at = now() WHERE id = $1`, id, p.Name, p.Description, p.SyncProfile, p.RequiredPurposeID); err != nil {
 			return err
 		}
 		detail := map[string]any{}
+		if p.RequiredPurposeID != nil {
+			detail["required_purpose_id"] = *p.RequiredPurposeID
+		}
 		if p.SyncProfile != nil {
 			detail["sync_profile"] = *p.SyncProfile
 			// Every synced vCard of the book changes: devices get them again.

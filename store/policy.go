@@ -8,14 +8,30 @@ package store
 //
 // A user sees a contact when they hold a grant on its book, directly or through a group, or
 // are an organisation admin; a disabled user sees nothing (visible_books in the first
-// migration). Later issues add project membership, consent requirements and erasure here.
+// migration), and only while the contact holds the active consent its book requires, if
+// the book requires one. An erased contact is gone from the contacts table, so no path can
+// show it. Project membership joins here with the projects issue.
 
 // contactVisible is true for the contacts row aliased c that user $1 may see.
 //
 // The IS TRUE keeps the planner from turning the IN into a semi-join placed above the
 // scan; as a plain filter it becomes a hashed lookup that runs before the costlier text
 // match of a search (bench/ measured 6× faster searches for a reader of one book in ten).
-const contactVisible = `(c.book_id ` + inVisibleBooks + `) IS TRUE`
+const contactVisible = `(c.book_id ` + inVisibleBooks + `) IS TRUE AND ` + consentHolds
+
+// contactInVisibleBook is true for the contacts row aliased c in a book user $1 may see,
+// whatever consent it holds: only for a writer reading back what it just wrote, and for
+// editors recording the consent that makes a hidden contact visible.
+const contactInVisibleBook = `(c.book_id ` + inVisibleBooks + `) IS TRUE`
+
+// consentHolds is true for the contacts row aliased c unless its book requires an active
+// consent for a purpose and c holds none: revoked, expired, or past its valid_until even
+// before the ConsentLifecycle workflow has marked it expired, so a late or stopped worker
+// never shows a lapsed contact.
+const consentHolds = `NOT EXISTS (SELECT 1 FROM address_books rb
+	WHERE rb.id = c.book_id AND rb.required_purpose_id IS NOT NULL
+	  AND NOT EXISTS (SELECT 1 FROM consents k WHERE k.contact_id = c.id AND k.purpose_id = rb.required_purpose_id
+	                     AND k.status = 'active' AND (k.valid_until IS NULL OR k.valid_until > now())))`
 
 // inVisibleBooks completes a condition on a book id: the books user $1 may see.
 const inVisibleBooks = `IN (SELECT vb.book_id FROM visible_books($1) vb)`

@@ -1,8 +1,10 @@
 package workflows
 
 import (
+	"context"
 	"time"
 
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -25,6 +27,26 @@ func ReconcileOutbox(ctx workflow.Context) (int, error) {
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute, MaximumAttempts: 5},
 	})
 	var n int
-	err := workflow.ExecuteActivity(ctx, r.ReconcileVerifications).Get(ctx, &n)
+	err := workflow.ExecuteActivity(ctx, r.Reconcile).Get(ctx, &n)
 	return n, err
+}
+
+// Outbox is what the reconciler reads of the store: per lane, the committed rows whose
+// workflow was not recorded as started or told, and the marks that record it.
+type Outbox interface {
+	UnstartedVerifications(ctx context.Context, limit int) ([]string, error)
+	MarkVerificationStarted(ctx context.Context, requestID string) error
+	UnsignalledConfirmations(ctx context.Context, limit int) ([]string, error)
+	MarkConfirmSignalled(ctx context.Context, requestID string) error
+}
+
+// NewReconciler wires the outbox lanes to the functions that start and signal the
+// workflows through c.
+func NewReconciler(c client.Client, o Outbox) *activities.Reconciler {
+	v := Verifier{Client: c}
+	return &activities.Reconciler{Lanes: []activities.Lane{
+		{Name: "verification starts", List: o.UnstartedVerifications, Do: v.StartVerification, Mark: o.MarkVerificationStarted},
+		{Name: "confirmations", List: o.UnsignalledConfirmations, Mark: o.MarkConfirmSignalled,
+			Do: func(ctx context.Context, id string) error { return v.SignalVerification(ctx, id, SignalConfirm) }},
+	}}
 }

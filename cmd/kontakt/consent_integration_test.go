@@ -287,7 +287,7 @@ func TestIntakeWhileTemporalIsDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if _, err := reconciler(s.st, c).ReconcileVerifications(context.Background()); err != nil {
+	if _, err := reconciler(s.st, c).Reconcile(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range emails {

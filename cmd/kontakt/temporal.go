@@ -54,20 +54,14 @@ func temporalClient(cfg config.Config, address string, log *slog.Logger) (client
 
 // reconciler starts the workflows of requests committed without one.
 func reconciler(st *store.Store, c client.Client) *activities.Reconciler {
-	v := workflows.Verifier{Client: c}
-	return &activities.Reconciler{Outbox: st,
-		Start: func(ctx context.Context, id string) error { return v.StartVerification(ctx, id) },
-		Confirm: func(ctx context.Context, id string) error {
-			return v.SignalVerification(ctx, id, workflows.SignalConfirm)
-		},
-	}
+	return workflows.NewReconciler(c, st)
 }
 
 // reconcileAtStart works through the outbox once, in the background; the schedule repeats
 // it later, so a failure (Temporal still down) is only logged.
 func reconcileAtStart(ctx context.Context, r *activities.Reconciler, log *slog.Logger) {
 	go func() {
-		n, err := r.ReconcileVerifications(ctx)
+		n, err := r.Reconcile(ctx)
 		if err != nil {
 			log.Warn("outbox reconciliation failed; the schedule will retry", "err", err)
 			return

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/kontakt/kontakt/model"
 	"github.com/kontakt/kontakt/store"
@@ -34,6 +35,7 @@ type Matrix struct {
 	noteBook   map[string]string                // note key → contact key
 	noteAud    map[string][]string              // note key → allowed "u:login"/"g:name" (restricted notes)
 	noteAuthor map[string]string                // note key → login
+	hidden     map[string]bool                  // contact key → lacks the consent its book requires
 }
 
 // Logins lists the matrix users in a stable order.
@@ -60,12 +62,16 @@ func (m *Matrix) Actor(login string) store.Actor {
 //	B3: cyril manager
 //	B4: no grants (admins only)
 //	emil: no grants at all
+//
+// B2 requires an active consent for the purpose "matrix-news": b2-person holds one,
+// b2-org none, and b2-lapsed one that is still active but past its valid_until, so all
+// but b2-person are hidden from everyone, admins included.
 func SeedMatrix(ctx context.Context, st *store.Store, hash string) (*Matrix, error) {
 	m := &Matrix{
 		Users: map[string]model.User{}, Groups: map[string]model.Group{}, Books: map[string]model.Book{},
 		Contacts: map[string]model.Contact{}, Notes: map[string]model.Note{},
 		bookGrants: map[string]map[string]model.Role{}, members: map[string][]string{},
-		noteBook: map[string]string{}, noteAud: map[string][]string{}, noteAuthor: map[string]string{},
+		noteBook: map[string]string{}, noteAud: map[string][]string{}, noteAuthor: map[string]string{}, hidden: map[string]bool{},
 	}
 	system := store.Actor{Channel: "system"}
 	for _, u := range []struct {
@@ -144,6 +150,9 @@ func SeedMatrix(ctx context.Context, st *store.Store, hash string) (*Matrix, err
 			m.Contacts[lower(b)+key] = created
 		}
 	}
+	if err := m.requireConsent(ctx, st); err != nil {
+		return nil, fmt.Errorf("consent requirement: %w", err)
+	}
 	rel, err := st.AddRelation(ctx, admin, model.Relation{PersonID: m.Contacts["b1-person"].ID, OrganisationID: m.Contacts["b4-org"].ID, Role: "jednatel"})
 	if err != nil {
 		return nil, err
@@ -189,6 +198,38 @@ func SeedMatrix(ctx context.Context, st *store.Store, hash string) (*Matrix, err
 	return m, nil
 }
 
+// requireConsent makes B2 require the purpose matrix-news and records the consents of its
+// contacts (see SeedMatrix).
+func (m *Matrix) requireConsent(ctx context.Context, st *store.Store) error {
+	admin := m.Actor("admin")
+	p, err := st.CreatePurpose(ctx, admin, model.Purpose{Key: "matrix-news", Name: "Matrix news", Wording: "Zasílejte mi novinky."})
+	if err != nil {
+		return err
+	}
+	if _, err := st.UpdateBook(ctx, admin, m.Books["B2"].ID, store.BookPatch{RequiredPurposeID: &p.ID}); err != nil {
+		return err
+	}
+	lapsed, err := st.CreateContact(ctx, admin, model.Contact{Kind: "person", BookID: m.Books["B2"].ID,
+		GivenName: "Lída", FamilyName: MatrixWord + " prošlá", Tags: []string{"matrix"}})
+	if err != nil {
+		return err
+	}
+	m.Contacts["b2-lapsed"] = lapsed
+	now := time.Now()
+	past := now.Add(-time.Hour)
+	for _, r := range []store.ConsentRecord{
+		{ContactID: m.Contacts["b2-person"].ID, GivenAt: now.Add(-time.Minute)},
+		{ContactID: lapsed.ID, GivenAt: now.AddDate(-2, 0, 0), ValidUntil: &past},
+	} {
+		r.PurposeID, r.Source = p.ID, model.SourceStaff
+		if _, err := st.RecordConsent(ctx, admin, r); err != nil {
+			return err
+		}
+	}
+	m.hidden["b2-org"], m.hidden["b2-lapsed"] = true, true
+	return nil
+}
+
 func ptr[T any](v T) *T { return &v }
 
 func lower(b string) string { return "b" + b[1:] }
@@ -223,11 +264,17 @@ func (m *Matrix) SeesBook(login, book string) bool {
 // bookOf returns the book name of a contact key ("b3-org" → "B3").
 func bookOf(key string) string { return "B" + key[1:2] }
 
+// SeesContact reports whether login may see contact key: its book, and the consent the
+// book requires.
+func (m *Matrix) SeesContact(login, key string) bool {
+	return m.SeesBook(login, bookOf(key)) && !m.hidden[key]
+}
+
 // VisibleContacts returns the keys of the contacts login may see, sorted.
 func (m *Matrix) VisibleContacts(login string) []string {
 	var out []string
 	for key := range m.Contacts {
-		if m.SeesBook(login, bookOf(key)) {
+		if m.SeesContact(login, key) {
 			out = append(out, key)
 		}
 	}
@@ -249,7 +296,7 @@ func (m *Matrix) VisibleNotes(login, contact string) []string {
 
 // SeesNote reports whether login may see note key.
 func (m *Matrix) SeesNote(login, key string) bool {
-	if !m.SeesBook(login, bookOf(m.noteBook[key])) {
+	if !m.SeesContact(login, m.noteBook[key]) {
 		return false
 	}
 	aud, restricted := m.noteAud[key]
