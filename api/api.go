@@ -30,13 +30,16 @@ type Options struct {
 type Deps struct {
 	Store    *store.Store
 	Verifier Verifier
-	Logger   *slog.Logger
-	Options  Options
+	// Forgetter may be nil too; both are nil when no Temporal is configured.
+	Forgetter Forgetter
+	Logger    *slog.Logger
+	Options   Options
 }
 
 type handler struct {
 	store     *store.Store
 	verifier  Verifier
+	forgetter Forgetter
 	log       *slog.Logger
 	opt       Options
 	dummyHash string
@@ -50,7 +53,7 @@ var templateFS embed.FS
 
 // NewHandler returns the HTTP handler serving /healthz and /api/.
 func NewHandler(d Deps) http.Handler {
-	h := &handler{store: d.Store, verifier: d.Verifier, log: d.Logger, opt: d.Options, dummyHash: auth.DummyHash(d.Options.PasswordParams)}
+	h := &handler{store: d.Store, verifier: d.Verifier, forgetter: d.Forgetter, log: d.Logger, opt: d.Options, dummyHash: auth.DummyHash(d.Options.PasswordParams)}
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, h.recoverer, h.limitBody)
 	r.Get("/healthz", h.healthz)
@@ -145,6 +148,9 @@ func (h *handler) routes(r chi.Router) {
 	r.Get("/users/{id}/devices", readByID(h, h.store.ListDevices))
 	r.Delete("/users/{id}/devices", h.revokeAllDevices)
 	r.Get("/contacts/{id}/holders", readByID(h, h.store.ContactHolders))
+	r.Post("/contacts/{id}/forget", h.forgetContact)
+	r.Get("/erasures", h.listErasures)
+	r.Get("/erasures/{id}", h.getErasure)
 }
 
 func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {

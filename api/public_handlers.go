@@ -140,6 +140,9 @@ func (h *handler) submitConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.afterCommit(func(ctx context.Context) error {
+		if h.verifier == nil {
+			return nil // no Temporal: the reconciler of a worker starts it
+		}
 		if res.Resend {
 			return h.verifier.SignalVerification(ctx, res.RequestID, workflows.SignalResend)
 		}
@@ -169,9 +172,6 @@ func (h *handler) intakeAccepted(w http.ResponseWriter, r *http.Request, f store
 // afterCommit runs fn after the answer is on its way, detached from the request, retrying
 // for up to 10 s; a failure is only logged because the reconciler retries from the database.
 func (h *handler) afterCommit(fn func(ctx context.Context) error) {
-	if h.verifier == nil {
-		return
-	}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -342,6 +342,9 @@ func (h *handler) confirm(w http.ResponseWriter, r *http.Request) {
 	}
 	if !already {
 		h.afterCommit(func(ctx context.Context) error {
+			if h.verifier == nil {
+				return nil
+			}
 			if err := h.verifier.SignalVerification(ctx, requestID, workflows.SignalConfirm); err != nil {
 				return err
 			}

@@ -195,7 +195,7 @@ func runIntake(ctx context.Context, o options) error {
 		return err
 	}
 	rec := workflows.NewReconciler(tc, st)
-	deps := worker.Deps{Activities: &activities.Activities{Store: st, Mailer: mailer, PublicURL: cfg.PublicURL, Log: log}, Reconciler: rec}
+	deps := worker.Deps{Activities: &activities.Activities{Store: st, Mailer: mailer, PublicURL: cfg.PublicURL, Log: log}, Reconciler: rec, Forget: &activities.Forget{Store: st}}
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- worker.Run(workerCtx, tc, deps) }()

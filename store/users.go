@@ -117,6 +117,12 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 }
 
 // collect scans every row with scan.
+// scanID scans a row of one id column; with collect it reads a list of ids.
+func scanID(r pgx.Row) (string, error) {
+	var id string
+	return id, wrap(r.Scan(&id))
+}
+
 func collect[T any](rows pgx.Rows, scan func(pgx.Row) (T, error)) ([]T, error) {
 	defer rows.Close()
 	out := []T{}

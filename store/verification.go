@@ -108,10 +108,7 @@ func (s *Store) ids(ctx context.Context, sql string, args ...any) ([]string, err
 	if err != nil {
 		return nil, wrap(err)
 	}
-	return collect(rows, func(r pgx.Row) (string, error) {
-		var id string
-		return id, wrap(r.Scan(&id))
-	})
+	return collect(rows, scanID)
 }
 
 // VerificationPlan is what the verification workflow needs to know about its request.

@@ -21,6 +21,7 @@ import (
 type Deps struct {
 	Activities *activities.Activities
 	Reconciler *activities.Reconciler
+	Forget     *activities.Forget
 }
 
 // Run registers everything, ensures the schedules, and processes tasks until ctx is done;
@@ -46,8 +47,10 @@ func New(c client.Client, d Deps) sdkworker.Worker {
 	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{})
 	w.RegisterWorkflow(workflows.ConsentVerification)
 	w.RegisterWorkflow(workflows.ReconcileOutbox)
+	w.RegisterWorkflow(workflows.ForgetContact)
 	w.RegisterActivity(d.Activities)
 	w.RegisterActivity(d.Reconciler)
+	w.RegisterActivity(d.Forget)
 	return w
 }
 

@@ -38,6 +38,8 @@ type Outbox interface {
 	MarkVerificationStarted(ctx context.Context, requestID string) error
 	UnsignalledConfirmations(ctx context.Context, limit int) ([]string, error)
 	MarkConfirmSignalled(ctx context.Context, requestID string) error
+	UnstartedErasures(ctx context.Context, limit int) ([]string, error)
+	MarkErasureStarted(ctx context.Context, contactID string) error
 }
 
 // NewReconciler wires the outbox lanes to the functions that start and signal the
@@ -48,5 +50,6 @@ func NewReconciler(c client.Client, o Outbox) *activities.Reconciler {
 		{Name: "verification starts", List: o.UnstartedVerifications, Do: v.StartVerification, Mark: o.MarkVerificationStarted},
 		{Name: "confirmations", List: o.UnsignalledConfirmations, Mark: o.MarkConfirmSignalled,
 			Do: func(ctx context.Context, id string) error { return v.SignalVerification(ctx, id, SignalConfirm) }},
+		{Name: "erasures", List: o.UnstartedErasures, Mark: o.MarkErasureStarted, Do: Forgetter{Client: c}.StartForget},
 	}}
 }

@@ -28,7 +28,6 @@ import (
 	"github.com/kontakt/kontakt/model"
 	"github.com/kontakt/kontakt/store"
 	"github.com/kontakt/kontakt/worker"
-	"github.com/kontakt/kontakt/workflows"
 )
 
 // stack is Kontakt wired as `kontakt dev` wires it, on a fresh database, a real SMTP server
@@ -85,7 +84,7 @@ func newStack(t *testing.T, temporalAddr string) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	handler = apiHandler(s.cfg, log, st, workflows.Verifier{Client: c})
+	handler = apiHandler(s.cfg, log, st, c)
 	return s
 }
 

@@ -20,7 +20,6 @@ import (
 	"github.com/kontakt/kontakt/migrations"
 	"github.com/kontakt/kontakt/store"
 	"github.com/kontakt/kontakt/worker"
-	"github.com/kontakt/kontakt/workflows"
 )
 
 // runDev runs Kontakt on embedded defaults: a private PostgreSQL under the data directory
@@ -116,7 +115,7 @@ func runDev(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.
 		}
 	}
 	mountCardDAV(mux, st, log)
-	mux.Handle("/", apiHandler(cfg, log, st, workflows.Verifier{Client: tc}))
+	mux.Handle("/", apiHandler(cfg, log, st, tc))
 
 	// The worker runs beside the API; it stops after the HTTP server has drained.
 	deps := workerDeps(cfg, st, tc, mailer, log)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
 
 	"github.com/kontakt/kontakt/api"
 	"github.com/kontakt/kontakt/auth"
@@ -67,21 +68,21 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	st := store.New(pool, cfg.DefaultRegion)
-	var v api.Verifier
+	var tc client.Client
 	if cfg.TemporalAddress != "" {
 		c, err := temporalClient(cfg, cfg.TemporalAddress, log)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		v = workflows.Verifier{Client: c}
+		tc = c
 		reconcileAtStart(ctx, reconciler(st, c), log)
 	} else {
 		log.Warn("KONTAKT_TEMPORAL_ADDRESS is not set: consent requests wait in the outbox until a worker reconciles them")
 	}
 	mux := http.NewServeMux()
 	mountCardDAV(mux, st, log)
-	mux.Handle("/", apiHandler(cfg, log, st, v))
+	mux.Handle("/", apiHandler(cfg, log, st, tc))
 	return serveHTTP(ctx, cfg, log, mux, nil)
 }
 
@@ -97,16 +98,22 @@ func checkSchema(ctx context.Context, pool *pgxpool.Pool) error {
 	return migrations.Check(ctx, pool)
 }
 
-// apiHandler builds the API with the configuration's options.
-func apiHandler(cfg config.Config, log *slog.Logger, st *store.Store, v api.Verifier) http.Handler {
-	return api.NewHandler(api.Deps{Store: st, Verifier: v, Logger: log, Options: api.Options{
+// apiHandler builds the API with the configuration's options; it starts workflows
+// through c, or leaves them to a worker's outbox reconciler when c is nil.
+func apiHandler(cfg config.Config, log *slog.Logger, st *store.Store, c client.Client) http.Handler {
+	d := api.Deps{Store: st, Logger: log}
+	if c != nil {
+		d.Verifier, d.Forgetter = workflows.Verifier{Client: c}, workflows.Forgetter{Client: c}
+	}
+	d.Options = api.Options{
 		SessionTTL:       cfg.SessionTTL,
 		CookieSecure:     cfg.CookieSecure,
 		MaxBodyBytes:     cfg.MaxBodyBytes,
 		LoginMaxFailures: cfg.LoginMaxFailures,
 		LoginWindow:      cfg.LoginWindow,
 		PasswordParams:   auth.DefaultParams,
-	}})
+	}
+	return api.NewHandler(d)
 }
 
 // serveHTTP serves handler until ctx ends, then finishes in-flight requests. ready, when

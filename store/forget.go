@@ -1,0 +1,268 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kontakt/kontakt/model"
+)
+
+// The right to be forgotten (GDPR Art. 17; ARCHITECTURE.md, invariant 6). A request is
+// committed as an erasures row; the ForgetContact workflow then erases the contact with
+// everything that held its personal data, keeps the row as a tombstone of ids, times, who
+// and the legal basis, and waits until every device the sync ledger says held the contact
+// has synced past the removal.
+
+// LegalBases are the grounds an erasure may be recorded under (erasures.legal_basis).
+var LegalBases = []string{"art17_request", "consent_withdrawn", "no_longer_necessary", "objection", "unlawful", "legal_obligation"}
+
+// Erasure is a request to forget a contact and, once carried out, its tombstone.
+type Erasure struct {
+	ContactID   string     `json:"contact_id"`
+	BookID      string     `json:"book_id"`
+	Channel     string     `json:"channel"`
+	LegalBasis  string     `json:"legal_basis"`
+	RequestedBy *string    `json:"requested_by"`
+	RequestedAt time.Time  `json:"requested_at"`
+	Status      string     `json:"status"`
+	ErasedAt    *time.Time `json:"erased_at"`
+	// Devices held the contact, by the sync ledger, when it was erased; Pending are those
+	// that have not synced past the removal yet; Stragglers those that had not by the
+	// deadline (set once the erasure is done).
+	Devices     []string   `json:"devices"`
+	Pending     []string   `json:"pending_devices"`
+	Stragglers  []string   `json:"stragglers"`
+	CompletedAt *time.Time `json:"completed_at"`
+	WorkflowID  string     `json:"workflow_id"`
+}
+
+const erasureColumns = `e.contact_id, e.book_id, e.channel, e.legal_basis, e.requested_by, e.requested_at, e.status,
+	e.erased_at, e.devices, coalesce(e.stragglers, '{}'), e.completed_at,
+	ARRAY(SELECT d.device_id FROM device_contacts d WHERE d.contact_id = e.contact_id ORDER BY d.device_id)`
+
+func scanErasure(row pgx.Row) (Erasure, error) {
+	var e Erasure
+	err := row.Scan(&e.ContactID, &e.BookID, &e.Channel, &e.LegalBasis, &e.RequestedBy, &e.RequestedAt, &e.Status,
+		&e.ErasedAt, &e.Devices, &e.Stragglers, &e.CompletedAt, &e.Pending)
+	return e, wrap(err)
+}
+
+// holdsPermission reports whether the actor is an enabled user holding perm ('scans' or
+// 'gdpr', users.permissions).
+func holdsPermission(ctx context.Context, q querier, actor Actor, perm string) (bool, error) {
+	var ok bool
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND NOT disabled AND $2 = ANY(permissions))`,
+		actor.UserID, perm).Scan(&ok)
+	return ok, err
+}
+
+// mayForget reports whether the actor may forget contacts of book: its managers, and
+// holders of the 'gdpr' permission.
+func mayForget(ctx context.Context, q querier, actor Actor, bookID string) (bool, error) {
+	if ok, err := holdsPermission(ctx, q, actor, "gdpr"); err != nil || ok {
+		return ok, err
+	}
+	r, err := bookRole(ctx, q, actor, bookID)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return r.AtLeast("manager"), err
+}
+
+// RequestErasure records a request to forget a contact (idempotent: a second request
+// returns the first). Managers of the contact's book and holders of the 'gdpr' permission
+// may; a contact the actor cannot see answers ErrNotFound, a viewer or editor who sees it
+// ErrForbidden. A contact hidden only for lack of a required consent can be forgotten too.
+func (s *Store) RequestErasure(ctx context.Context, actor Actor, contactID, legalBasis string) (Erasure, error) {
+	if !slices.Contains(LegalBases, legalBasis) {
+		return Erasure{}, &model.FieldError{Field: "legal_basis", Msg: "must be one of art17_request, consent_withdrawn, no_longer_necessary, objection, unlawful, legal_obligation"}
+	}
+	if !ValidID(contactID) {
+		return Erasure{}, ErrNotFound
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var bookID string
+		err := tx.QueryRow(ctx, `SELECT c.book_id FROM contacts c WHERE c.id = $2
+			AND (`+contactInVisibleBook+` OR EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND NOT u.disabled AND 'gdpr' = ANY(u.permissions)))`,
+			actor.UserID, contactID).Scan(&bookID)
+		if err != nil {
+			return err
+		}
+		if ok, err := mayForget(ctx, tx, actor, bookID); err != nil {
+			return err
+		} else if !ok {
+			return ErrForbidden
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO erasures (contact_id, book_id, channel, legal_basis, requested_by)
+			VALUES ($1, $2, 'staff', $3, $4) ON CONFLICT (contact_id) DO NOTHING`, contactID, bookID, legalBasis, actor.UserID)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		return audit(ctx, tx, actor, "contact.forget.request", []string{contactID}, nil, map[string]any{"legal_basis": legalBasis})
+	})
+	if err != nil {
+		return Erasure{}, wrap(err)
+	}
+	return scanErasure(s.pool.QueryRow(ctx, `SELECT `+erasureColumns+` FROM erasures e WHERE e.contact_id = $1`, contactID))
+}
+
+// RequestSubjectErasure records the verified request of a person to be forgotten (they
+// proved they hold the address, e.g. by a subject-access link), for each of the given
+// contacts that is a person and still exists. It returns the ids it recorded.
+func (s *Store) RequestSubjectErasure(ctx context.Context, contactIDs []string) ([]string, error) {
+	var ids []string
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `INSERT INTO erasures (contact_id, book_id, channel, legal_basis)
+			SELECT c.id, c.book_id, 'subject', 'art17_request' FROM contacts c
+			 WHERE c.id = ANY($1::uuid[]) AND c.kind = 'person'
+			ON CONFLICT (contact_id) DO NOTHING RETURNING contact_id`, contactIDs)
+		if err != nil {
+			return err
+		}
+		if ids, err = collect(rows, scanID); err != nil || len(ids) == 0 {
+			return err
+		}
+		return audit(ctx, tx, Actor{Channel: "web"}, "contact.forget.request", ids, nil, map[string]any{"legal_basis": "art17_request"})
+	})
+	return ids, wrap(err)
+}
+
+// GetErasure returns an erasure with its progress to whoever may forget contacts of its
+// book (or requested it); others get ErrNotFound.
+func (s *Store) GetErasure(ctx context.Context, actor Actor, contactID string) (Erasure, error) {
+	if !ValidID(contactID) {
+		return Erasure{}, ErrNotFound
+	}
+	e, err := scanErasure(s.pool.QueryRow(ctx, `SELECT `+erasureColumns+` FROM erasures e WHERE e.contact_id = $1`, contactID))
+	if err != nil {
+		return e, err
+	}
+	if e.RequestedBy != nil && *e.RequestedBy == actor.UserID {
+		return e, nil
+	}
+	if ok, err := mayForget(ctx, s.pool, actor, e.BookID); err != nil {
+		return Erasure{}, wrap(err)
+	} else if !ok {
+		return Erasure{}, ErrNotFound
+	}
+	return e, nil
+}
+
+// ListErasures returns the newest erasures (up to 500) of the books the actor may forget
+// contacts of (every book for holders of the 'gdpr' permission).
+func (s *Store) ListErasures(ctx context.Context, actor Actor) ([]Erasure, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+erasureColumns+` FROM erasures e
+		WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND NOT u.disabled AND 'gdpr' = ANY(u.permissions))
+		   OR `+roleOn("e.book_id")+` = 'manager' OR e.requested_by = $1
+		ORDER BY e.requested_at DESC LIMIT 500`, actor.UserID)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	return collect(rows, scanErasure)
+}
+
+// EraseContact carries out a requested erasure in one transaction: it notes which devices
+// hold the contact (sync ledger), deletes the contact (its contact points, relations,
+// attached items, consents with their history and scans go with it by cascade, and the
+// change feed gets the removal), deletes the consent and subject requests that hold the
+// person's addresses, and turns the request into a tombstone. It returns the devices.
+// Carried out already, it returns the devices recorded then; an unknown request is
+// ErrNotFound.
+func (s *Store) EraseContact(ctx context.Context, contactID string) ([]string, error) {
+	var devices []string
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var status string
+		err := tx.QueryRow(ctx, `SELECT status, devices FROM erasures WHERE contact_id = $1 FOR UPDATE`, contactID).Scan(&status, &devices)
+		if err != nil || status != "requested" {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `SELECT ARRAY(SELECT DISTINCT device_id FROM device_contacts WHERE contact_id = $1 ORDER BY device_id)`,
+			contactID).Scan(&devices); err != nil {
+			return err
+		}
+		if err := erasePersonalData(ctx, tx, contactID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE erasures SET status = 'erased', erased_at = now(), devices = $2 WHERE contact_id = $1`,
+			contactID, devices); err != nil {
+			return err
+		}
+		return audit(ctx, tx, Actor{Channel: "system"}, "contact.erase", []string{contactID}, nil,
+			map[string]any{"devices": len(devices)})
+	})
+	return devices, wrap(err)
+}
+
+// erasePersonalData removes every row that holds personal data of the contact. The
+// erasure completeness test (store/forget_test.go) scans every text, bytea, jsonb and array
+// column of every table afterwards, so a table added later that this misses fails it.
+func erasePersonalData(ctx context.Context, tx pgx.Tx, contactID string) error {
+	// The addresses the person used, to find requests filed under them.
+	var emails []string
+	if err := tx.QueryRow(ctx, `SELECT ARRAY(SELECT DISTINCT lower(value) FROM contact_points WHERE contact_id = $1 AND kind = 'email')`,
+		contactID).Scan(&emails); err != nil {
+		return err
+	}
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		// Double opt-in requests of the contact or under its addresses (their tokens cascade).
+		{`DELETE FROM consent_requests WHERE contact_id = $1 OR lower(email) = ANY($2::text[])`, []any{contactID, emails}},
+		// Subject-access and revocation requests under its addresses.
+		{`DELETE FROM subject_requests WHERE lower(email) = ANY($1::text[])`, []any{emails}},
+		// Subject-access links name contacts by id; drop the id, and links left with none.
+		{`UPDATE subject_tokens SET contact_ids = array_remove(contact_ids, $1::uuid) WHERE $1::uuid = ANY(contact_ids)`, []any{contactID}},
+		{`DELETE FROM subject_tokens WHERE contact_ids = '{}'`, nil},
+		// The contact itself; everything attached to it goes by cascade.
+		{`DELETE FROM contacts WHERE id = $1`, []any{contactID}},
+	} {
+		if _, err := tx.Exec(ctx, q.sql, q.args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ErasurePendingDevices lists the devices that held an erased contact and have not synced
+// past its removal (their ledger row is still there).
+func (s *Store) ErasurePendingDevices(ctx context.Context, contactID string) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT device_id FROM device_contacts WHERE contact_id = $1 ORDER BY device_id`, contactID)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	return collect(rows, scanID)
+}
+
+// CompleteErasure closes an erasure, recording the devices that never confirmed the
+// removal by the deadline (idempotent).
+func (s *Store) CompleteErasure(ctx context.Context, contactID string, stragglers []string) error {
+	if stragglers == nil {
+		stragglers = []string{}
+	}
+	return wrap(s.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE erasures SET status = 'done', completed_at = now(), stragglers = $2
+			WHERE contact_id = $1 AND status = 'erased'`, contactID, stragglers)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		return audit(ctx, tx, Actor{Channel: "system"}, "contact.erase.complete", []string{contactID}, nil,
+			map[string]any{"stragglers": stragglers})
+	}))
+}
+
+// UnstartedErasures lists erasures whose ForgetContact workflow was not recorded as
+// started (the outbox).
+func (s *Store) UnstartedErasures(ctx context.Context, limit int) ([]string, error) {
+	return s.ids(ctx, `SELECT contact_id FROM erasures WHERE workflow_started_at IS NULL ORDER BY requested_at LIMIT $1`, limit)
+}
+
+// MarkErasureStarted records that the erasure's workflow was started.
+func (s *Store) MarkErasureStarted(ctx context.Context, contactID string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE erasures SET workflow_started_at = now() WHERE contact_id = $1 AND workflow_started_at IS NULL`, contactID)
+	return wrap(err)
+}
