@@ -72,7 +72,7 @@ func (s *Store) SyncCollectionOf(ctx context.Context, userID, bookID string) (Sy
 }
 
 // collectionWhere selects the contacts of book $2 that user $1 may see in a sync collection.
-var collectionWhere = `c.book_id = $2 AND ` + contactVisible + ` AND ` + liveSyncGrant("c.book_id")
+var collectionWhere = `c.book_id = $2 AND ` + visibleThroughBook + ` AND ` + liveSyncGrant("c.book_id")
 
 // CollectionContacts returns every contact of a sync collection the user may see, with
 // contact points and visible relations, ordered by id. ErrNotFound when the collection is

@@ -8,21 +8,32 @@ package store
 //
 // A user sees a contact when they hold a grant on its book, directly or through a group, or
 // are an organisation admin; a disabled user sees nothing (visible_books in the first
-// migration), and only while the contact holds the active consent its book requires, if
-// the book requires one. An erased contact is gone from the contacts table, so no path can
-// show it. Project membership joins here with the projects issue.
+// migration), or when they are a member of a project that involves the contact while the
+// project shares (planned, active, or closing during its grace period; the
+// project_shared_contacts function of migration 005), and in either case only while the
+// contact holds the active consent its book requires, if the book requires one. An erased
+// contact is gone from the contacts table, so no path can show it.
 
 // contactVisible is true for the contacts row aliased c that user $1 may see.
 //
 // The IS TRUE keeps the planner from turning the IN into a semi-join placed above the
 // scan; as a plain filter it becomes a hashed lookup that runs before the costlier text
 // match of a search (bench/ measured 6× faster searches for a reader of one book in ten).
-const contactVisible = `(c.book_id ` + inVisibleBooks + `) IS TRUE AND ` + consentHolds
+const contactVisible = `((c.book_id ` + inVisibleBooks + `) IS TRUE OR ` + sharedByProject + `) AND ` + consentHolds
+
+// sharedByProject is true for the contacts row aliased c that user $1 sees through a
+// project they are a member of.
+const sharedByProject = `(c.id IN (SELECT ps.contact_id FROM project_shared_contacts($1) ps)) IS TRUE`
 
 // contactInVisibleBook is true for the contacts row aliased c in a book user $1 may see,
 // whatever consent it holds: only for a writer reading back what it just wrote, and for
 // editors recording the consent that makes a hidden contact visible.
 const contactInVisibleBook = `(c.book_id ` + inVisibleBooks + `) IS TRUE`
+
+// visibleThroughBook is true for the contacts row aliased c that user $1 sees through its
+// book: what a book's CardDAV collection holds (a project's collection holds what the
+// project shares).
+const visibleThroughBook = contactInVisibleBook + ` AND ` + consentHolds
 
 // consentHolds is true for the contacts row aliased c unless its book requires an active
 // consent for a purpose and c holds none: revoked, expired, or past its valid_until even

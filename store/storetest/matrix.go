@@ -7,6 +7,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -36,6 +37,9 @@ type Matrix struct {
 	noteAud    map[string][]string              // note key → allowed "u:login"/"g:name" (restricted notes)
 	noteAuthor map[string]string                // note key → login
 	hidden     map[string]bool                  // contact key → lacks the consent its book requires
+	shared     map[string][]string              // login → contact keys shared through active projects
+	// Projects are P1 (active) and P2 (closed); see SeedMatrix.
+	Projects map[string]model.Project
 }
 
 // Logins lists the matrix users in a stable order.
@@ -66,12 +70,19 @@ func (m *Matrix) Actor(login string) store.Actor {
 // B2 requires an active consent for the purpose "matrix-news": b2-person holds one,
 // b2-org none, and b2-lapsed one that is still active but past its valid_until, so all
 // but b2-person are hidden from everyone, admins included.
+//
+//	P1 (active, lead cyril, members emil and dana): involves b4-person, b1-org and b2-org
+//	P2 (closed, lead admin, member alena): involves b3-person
+//
+// so emil and dana see b4-person and b1-org through P1 (b2-org stays hidden: sharing does
+// not lift a consent requirement), and alena does not see b3-person.
 func SeedMatrix(ctx context.Context, st *store.Store, hash string) (*Matrix, error) {
 	m := &Matrix{
 		Users: map[string]model.User{}, Groups: map[string]model.Group{}, Books: map[string]model.Book{},
 		Contacts: map[string]model.Contact{}, Notes: map[string]model.Note{},
 		bookGrants: map[string]map[string]model.Role{}, members: map[string][]string{},
 		noteBook: map[string]string{}, noteAud: map[string][]string{}, noteAuthor: map[string]string{}, hidden: map[string]bool{},
+		shared: map[string][]string{}, Projects: map[string]model.Project{},
 	}
 	system := store.Actor{Channel: "system"}
 	for _, u := range []struct {
@@ -153,6 +164,9 @@ func SeedMatrix(ctx context.Context, st *store.Store, hash string) (*Matrix, err
 	if err := m.requireConsent(ctx, st); err != nil {
 		return nil, fmt.Errorf("consent requirement: %w", err)
 	}
+	if err := m.seedProjects(ctx, st); err != nil {
+		return nil, fmt.Errorf("projects: %w", err)
+	}
 	rel, err := st.AddRelation(ctx, admin, model.Relation{PersonID: m.Contacts["b1-person"].ID, OrganisationID: m.Contacts["b4-org"].ID, Role: "jednatel"})
 	if err != nil {
 		return nil, err
@@ -230,6 +244,50 @@ func (m *Matrix) requireConsent(ctx context.Context, st *store.Store) error {
 	return nil
 }
 
+// seedProjects creates P1 and P2 (see SeedMatrix).
+func (m *Matrix) seedProjects(ctx context.Context, st *store.Store) error {
+	admin := m.Actor("admin")
+	for _, p := range []struct {
+		name, lead string
+		members    []string
+		contacts   []string
+		closed     bool
+	}{
+		{"P1", "cyril", []string{"emil", "dana"}, []string{"b4-person", "b1-org", "b2-org"}, false},
+		{"P2", "admin", []string{"alena"}, []string{"b3-person"}, true},
+	} {
+		lead := m.Users[p.lead].ID
+		created, err := st.CreateProject(ctx, admin, store.ProjectInput{Name: ptr(p.name + " " + MatrixWord), LeadID: &lead})
+		if err != nil {
+			return err
+		}
+		for _, l := range p.members {
+			if err := st.PutProjectMember(ctx, admin, created.ID, m.Users[l].ID, nil); err != nil {
+				return err
+			}
+		}
+		for _, k := range p.contacts {
+			if err := st.PutProjectContact(ctx, admin, created.ID, m.Contacts[k].ID, store.ProjectContactInput{Role: "dodavatel"}); err != nil {
+				return err
+			}
+		}
+		if p.closed {
+			if err := st.RequestProjectClosure(ctx, admin, created.ID, 0); err != nil {
+				return err
+			}
+			if _, _, err := st.FinishProjectClosure(ctx, created.ID); err != nil {
+				return err
+			}
+		} else {
+			for _, l := range append(p.members, p.lead) {
+				m.shared[l] = append(m.shared[l], p.contacts...)
+			}
+		}
+		m.Projects[p.name] = created
+	}
+	return nil
+}
+
 func ptr[T any](v T) *T { return &v }
 
 func lower(b string) string { return "b" + b[1:] }
@@ -267,7 +325,10 @@ func bookOf(key string) string { return "B" + key[1:2] }
 // SeesContact reports whether login may see contact key: its book, and the consent the
 // book requires.
 func (m *Matrix) SeesContact(login, key string) bool {
-	return m.SeesBook(login, bookOf(key)) && !m.hidden[key]
+	if m.hidden[key] || m.Users[login].Disabled {
+		return false
+	}
+	return m.SeesBook(login, bookOf(key)) || slices.Contains(m.shared[login], key)
 }
 
 // VisibleContacts returns the keys of the contacts login may see, sorted.
@@ -313,7 +374,7 @@ func (m *Matrix) SeesNote(login, key string) bool {
 
 // SeesRelation reports whether login sees the b1-person ↔ b4-org relation.
 func (m *Matrix) SeesRelation(login string) bool {
-	return m.SeesBook(login, "B1") && m.SeesBook(login, "B4")
+	return m.SeesContact(login, "b1-person") && m.SeesContact(login, "b4-org")
 }
 
 // ContactKey returns the matrix key of a contact id, or "" for an id not in the matrix.
