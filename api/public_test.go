@@ -135,3 +135,28 @@ func TestConsentIntakeBadInput(t *testing.T) {
 }
 
 func signatureHeader() string { return "X-Kontakt-Signature" }
+
+// A form's settings are read through a short cache; an admin's change applies at once.
+func TestFormChangeAppliesAtOnce(t *testing.T) {
+	e := newEnv(t)
+	admin, f, p := seedForm(t, e, false)
+	anon := e.anon()
+	path := "/public/forms/" + f.Key + "/consents"
+	post := func(email, origin string) int {
+		return anon.do("POST", path, map[string]any{"email": email}, "Origin", origin).status
+	}
+	if s := post("a@posta.example", "https://www.firma.example"); s != http.StatusAccepted {
+		t.Fatalf("before: %d", s)
+	}
+	r := admin.do("PUT", "/api/forms/"+f.ID, map[string]any{"name": "Web", "book_id": f.BookID, "purpose_ids": []string{p.ID},
+		"allowed_origins": []string{"https://nova.firma.example"}, "organisation": "Firma s.r.o."})
+	if r.status != http.StatusOK {
+		t.Fatalf("update form: %d %s", r.status, r.body)
+	}
+	if s := post("b@posta.example", "https://www.firma.example"); s != http.StatusForbidden {
+		t.Errorf("the old origin right after the change: %d, want 403", s)
+	}
+	if s := post("c@posta.example", "https://nova.firma.example"); s != http.StatusAccepted {
+		t.Errorf("the new origin: %d", s)
+	}
+}

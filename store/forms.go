@@ -94,6 +94,7 @@ func (s *Store) ListPurposes(ctx context.Context) ([]model.Purpose, error) {
 // UpdatePurpose applies p; only admins may. Consents already given keep the wording version
 // and hash recorded in their evidence.
 func (s *Store) UpdatePurpose(ctx context.Context, actor Actor, id string, p PurposePatch) (model.Purpose, error) {
+	defer s.forms.clear() // after the commit: the public endpoints read the change at once
 	var out model.Purpose
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := requireAdmin(ctx, tx, actor); err != nil {
@@ -267,6 +268,7 @@ func (s *Store) ListForms(ctx context.Context, actor Actor) ([]model.Form, error
 
 // UpdateForm replaces a form's settings (not its key or secret); admins only.
 func (s *Store) UpdateForm(ctx context.Context, actor Actor, id string, f model.Form) (model.Form, error) {
+	defer s.forms.clear() // after the commit: the public endpoints read the change at once
 	if err := validateForm(&f); err != nil {
 		return f, err
 	}
@@ -301,8 +303,20 @@ type PublicForm struct {
 	Purposes []model.Purpose
 }
 
-// FormByKey returns the form with a public key and its purposes, in the form's order.
+// FormByKey returns the form with a public key and its purposes, in the form's order. It
+// reuses what it read within the last few seconds (formCacheTTL).
 func (s *Store) FormByKey(ctx context.Context, key string) (PublicForm, error) {
+	if pf, ok := s.forms.get(key); ok {
+		return pf, nil
+	}
+	pf, err := s.formByKey(ctx, key)
+	if err == nil {
+		s.forms.put(key, pf)
+	}
+	return pf, err
+}
+
+func (s *Store) formByKey(ctx context.Context, key string) (PublicForm, error) {
 	f, err := scanForm(s.pool.QueryRow(ctx, `SELECT `+formColumns+` FROM forms WHERE key = $1`, key))
 	if err != nil {
 		return PublicForm{}, err

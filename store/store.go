@@ -40,6 +40,7 @@ type Actor struct {
 type Store struct {
 	pool          *pgxpool.Pool
 	defaultRegion string
+	forms         formCache
 }
 
 // New returns a Store over pool. defaultRegion (ISO 3166, e.g. "CZ") is the country of
