@@ -154,6 +154,7 @@ func (h *handler) routes(r chi.Router) {
 	r.Get("/users/{id}/devices", readByID(h, h.store.ListDevices))
 	r.Delete("/users/{id}/devices", h.revokeAllDevices)
 	r.Get("/contacts/{id}/holders", readByID(h, h.store.ContactHolders))
+	r.Get("/contacts/{id}/subject-export", h.subjectExport)
 }
 
 func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
