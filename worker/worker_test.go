@@ -18,7 +18,7 @@ func TestNewRegisters(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if w := New(c, Deps{Activities: &activities.Activities{}, Reconciler: &activities.Reconciler{}}); w == nil {
+	if w := New(c, Deps{Activities: &activities.Activities{}, Reconciler: &activities.Reconciler{}, Retention: &activities.Retention{}}); w == nil {
 		t.Fatal("no worker")
 	}
 }
