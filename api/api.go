@@ -24,6 +24,13 @@ type Options struct {
 	LoginMaxFailures int
 	LoginWindow      time.Duration
 	PasswordParams   auth.Params
+	// ScanMaxBytes is the largest scanned consent form accepted (10 MiB when 0).
+	ScanMaxBytes int64
+	// ScanHook is the virus-scan command (and its arguments) run with each uploaded scan on
+	// its stdin; a non-zero exit rejects the scan. Empty: no scan.
+	ScanHook []string
+	// ScanHookTimeout bounds one run of ScanHook (1 minute when 0).
+	ScanHookTimeout time.Duration
 }
 
 // Deps are what the API needs, built once in main. Verifier may be nil.
@@ -135,6 +142,8 @@ func (h *handler) routes(r chi.Router) {
 	r.Post("/forms", h.createForm)
 	r.Put("/forms/{id}", h.updateForm)
 	r.Get("/contacts/{id}/consents", h.listContactConsents)
+	r.Post("/contacts/{id}/consents/signed", h.recordSignedConsent)
+	r.Get("/consents/{id}/scan", h.downloadScan)
 	r.Get("/verifications", h.listVerifications)
 
 	r.Put("/books/{id}/sync-grants/{userID}", h.putSyncGrant)
@@ -151,6 +160,7 @@ func (h *handler) routes(r chi.Router) {
 	r.Post("/contacts/{id}/forget", h.forgetContact)
 	r.Get("/erasures", h.listErasures)
 	r.Get("/erasures/{id}", h.getErasure)
+	r.Get("/contacts/{id}/subject-export", h.subjectExport)
 }
 
 func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {

@@ -128,10 +128,15 @@ func (h *handler) recoverer(next http.Handler) http.Handler {
 	})
 }
 
-// limitBody caps every request body.
+// limitBody caps every request body: at MaxBodyBytes, and the upload of a signed consent
+// form at what its scan may hold.
 func (h *handler) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, h.opt.MaxBodyBytes)
+		limit := h.opt.MaxBodyBytes
+		if isScanUpload(r) {
+			limit = h.scanMaxBytes() + scanFormOverhead
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }

@@ -104,7 +104,8 @@ func (h *handler) createUser(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, u)
 }
 
-// updateUser lets admins change anyone and users change their own name, email and locale.
+// updateUser lets admins change anyone (permissions included) and users change their own
+// name, email and locale.
 func (h *handler) updateUser(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "id")
 	if !ok {
@@ -116,7 +117,7 @@ func (h *handler) updateUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	me := currentUser(r)
-	if !me.IsAdmin && (id != me.ID || in.IsAdmin != nil || in.Disabled != nil) {
+	if !me.IsAdmin && (id != me.ID || in.IsAdmin != nil || in.Disabled != nil || in.Permissions != nil) {
 		writeError(w, http.StatusForbidden, "only organisation admins may do this", "")
 		return
 	}

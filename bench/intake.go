@@ -195,7 +195,8 @@ func runIntake(ctx context.Context, o options) error {
 		return err
 	}
 	rec := workflows.NewReconciler(tc, st)
-	deps := worker.Deps{Activities: &activities.Activities{Store: st, Mailer: mailer, PublicURL: cfg.PublicURL, Log: log}, Reconciler: rec, Forget: &activities.Forget{Store: st}}
+	deps := worker.Deps{Activities: &activities.Activities{Store: st, Mailer: mailer, PublicURL: cfg.PublicURL, Log: log}, Reconciler: rec, Forget: &activities.Forget{Store: st},
+		Retention: &activities.Retention{Store: st, Verifications: workflows.Verifier{Client: tc}}}
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- worker.Run(workerCtx, tc, deps) }()

@@ -31,6 +31,10 @@ type Config struct {
 	DemoPassword     string        // KONTAKT_DEMO_PASSWORD (secret): password of the demo users `kontakt dev` seeds
 	PublicURL        string        // KONTAKT_PUBLIC_URL: how users reach Kontakt, for links; default from HTTPAddr
 
+	ScanMaxBytes    int64         // KONTAKT_SCAN_MAX_BYTES: largest scanned consent form accepted
+	ScanHook        string        // KONTAKT_SCAN_HOOK: virus-scan command run with each scan on stdin; empty: none
+	ScanHookTimeout time.Duration // KONTAKT_SCAN_HOOK_TIMEOUT: how long the hook may run
+
 	TemporalAddress   string // KONTAKT_TEMPORAL_ADDRESS host:port; empty: `kontakt dev` runs its own
 	TemporalNamespace string // KONTAKT_TEMPORAL_NAMESPACE
 	TemporalTLS       bool   // KONTAKT_TEMPORAL_TLS: connect with TLS (system roots or TemporalCAFile)
@@ -65,6 +69,10 @@ func Load(getenv func(string) string) (Config, error) {
 		LoginWindow:      r.duration("KONTAKT_LOGIN_WINDOW", 15*time.Minute),
 		DemoPassword:     r.secret("KONTAKT_DEMO_PASSWORD"),
 		PublicURL:        r.str("KONTAKT_PUBLIC_URL", ""),
+
+		ScanMaxBytes:    int64(r.integer("KONTAKT_SCAN_MAX_BYTES", 10<<20)),
+		ScanHook:        r.str("KONTAKT_SCAN_HOOK", ""),
+		ScanHookTimeout: r.duration("KONTAKT_SCAN_HOOK_TIMEOUT", time.Minute),
 
 		TemporalAddress:   r.str("KONTAKT_TEMPORAL_ADDRESS", ""),
 		TemporalNamespace: r.str("KONTAKT_TEMPORAL_NAMESPACE", "default"),
@@ -113,6 +121,12 @@ func (c Config) validate() []error {
 	}
 	if c.MaxBodyBytes < 1024 {
 		errs = append(errs, errors.New("KONTAKT_MAX_BODY_BYTES must be at least 1024"))
+	}
+	if c.ScanMaxBytes < 1024 || c.ScanMaxBytes > 64<<20 {
+		errs = append(errs, errors.New("KONTAKT_SCAN_MAX_BYTES must be 1024 to 67108864 (64 MiB)"))
+	}
+	if c.ScanHookTimeout < time.Second {
+		errs = append(errs, errors.New("KONTAKT_SCAN_HOOK_TIMEOUT must be at least 1s"))
 	}
 	if c.DBMaxConns < 2 || c.DBMaxConns > 1000 {
 		errs = append(errs, errors.New("KONTAKT_DB_MAX_CONNS must be 2 to 1000"))

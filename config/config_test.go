@@ -51,3 +51,20 @@ func TestInvalidReportsEveryVariable(t *testing.T) {
 		}
 	}
 }
+
+func TestScanSettings(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil || c.ScanMaxBytes != 10<<20 || c.ScanHook != "" || c.ScanHookTimeout != time.Minute {
+		t.Fatalf("scan defaults: %d %q %v, %v", c.ScanMaxBytes, c.ScanHook, c.ScanHookTimeout, err)
+	}
+	c, err = Load(env(map[string]string{"KONTAKT_SCAN_MAX_BYTES": "2097152", "KONTAKT_SCAN_HOOK": "clamdscan --no-summary -"}))
+	if err != nil || c.ScanMaxBytes != 2<<20 || c.ScanHook != "clamdscan --no-summary -" {
+		t.Fatalf("scan settings: %d %q, %v", c.ScanMaxBytes, c.ScanHook, err)
+	}
+	for _, bad := range []map[string]string{{"KONTAKT_SCAN_MAX_BYTES": "10"}, {"KONTAKT_SCAN_MAX_BYTES": "1000000000"},
+		{"KONTAKT_SCAN_HOOK_TIMEOUT": "10ms"}} {
+		if _, err := Load(env(bad)); err == nil {
+			t.Errorf("accepted %v", bad)
+		}
+	}
+}

@@ -74,6 +74,9 @@ type Consent struct {
 	WorkflowID  string         `json:"workflow_id,omitempty"`
 	Evidence    map[string]any `json:"evidence"`
 	History     []ConsentEvent `json:"history"`
+	// Scans are the scanned signed forms of the consent, newest first: what and how large,
+	// never the bytes.
+	Scans []ScanInfo `json:"scans"`
 }
 
 // ConsentEvent is one entry of a consent's append-only history.

@@ -4,14 +4,17 @@ import "time"
 
 // User is a staff account.
 type User struct {
-	ID        string    `json:"id"`
-	Login     string    `json:"login"`
-	Name      string    `json:"name"`
-	Email     string    `json:"email"`
-	IsAdmin   bool      `json:"is_admin"`
-	Disabled  bool      `json:"disabled"`
-	Locale    string    `json:"locale"`
-	CreatedAt time.Time `json:"created_at"`
+	ID       string `json:"id"`
+	Login    string `json:"login"`
+	Name     string `json:"name"`
+	Email    string `json:"email"`
+	IsAdmin  bool   `json:"is_admin"`
+	Disabled bool   `json:"disabled"`
+	Locale   string `json:"locale"`
+	// Permissions are what the user may do beyond book roles (PermScans, PermGDPR); being
+	// an admin implies none of them, but an admin may grant them to anyone, themselves too.
+	Permissions []string  `json:"permissions"`
+	CreatedAt   time.Time `json:"created_at"`
 }
 
 // Group is a named set of users that grants and audiences can name.

@@ -15,14 +15,25 @@ import (
 )
 
 // ListContactConsents returns the consents of a contact the actor may see, each with its
-// history and evidence, and records the read.
+// history, evidence and scans (metadata only), and records the read.
 func (s *Store) ListContactConsents(ctx context.Context, actor Actor, contactID string) ([]model.Consent, error) {
 	if _, err := getContact(ctx, s.pool, actor, contactID); err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT c.id, c.contact_id, c.purpose_id, p.key, p.name, c.status, c.source, c.given_at,
+	consents, err := loadConsents(ctx, s.pool, `c.contact_id = $1`, contactID)
+	if err != nil {
+		return nil, err
+	}
+	return consents, audit(ctx, s.pool, actor, "consent.list", []string{contactID}, nil, nil)
+}
+
+// loadConsents returns the consents matching where (over consents c, with its own $n
+// arguments), by purpose key, each with its history and its scans' metadata. It applies
+// no policy: callers decide who may read.
+func loadConsents(ctx context.Context, q querier, where string, args ...any) ([]model.Consent, error) {
+	rows, err := q.Query(ctx, `SELECT c.id, c.contact_id, c.purpose_id, p.key, p.name, c.status, c.source, c.given_at,
 			c.confirmed_at, c.valid_until, c.request_id, c.evidence
-		FROM consents c JOIN purposes p ON p.id = c.purpose_id WHERE c.contact_id = $1 ORDER BY p.key`, contactID)
+		FROM consents c JOIN purposes p ON p.id = c.purpose_id WHERE `+where+` ORDER BY p.key, c.contact_id`, args...)
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -30,7 +41,7 @@ func (s *Store) ListContactConsents(ctx context.Context, actor Actor, contactID 
 		var c model.Consent
 		err := r.Scan(&c.ID, &c.ContactID, &c.PurposeID, &c.PurposeKey, &c.PurposeName, &c.Status, &c.Source, &c.GivenAt,
 			&c.ConfirmedAt, &c.ValidUntil, &c.RequestID, &c.Evidence)
-		c.History = []model.ConsentEvent{}
+		c.History, c.Scans = []model.ConsentEvent{}, []model.ScanInfo{}
 		return c, wrap(err)
 	})
 	if err != nil {
@@ -42,7 +53,7 @@ func (s *Store) ListContactConsents(ctx context.Context, actor Actor, contactID 
 		byID[consents[i].ID] = &consents[i]
 		ids[i] = consents[i].ID
 	}
-	rows, err = s.pool.Query(ctx, `SELECT consent_id, at, status, reason, actor_id, channel, valid_until, evidence
+	rows, err = q.Query(ctx, `SELECT consent_id, at, status, reason, actor_id, channel, valid_until, evidence
 		FROM consent_events WHERE consent_id = ANY($1::uuid[]) ORDER BY id`, ids)
 	if err != nil {
 		return nil, wrap(err)
@@ -59,7 +70,7 @@ func (s *Store) ListContactConsents(ctx context.Context, actor Actor, contactID 
 	if err := rows.Err(); err != nil {
 		return nil, wrap(err)
 	}
-	return consents, audit(ctx, s.pool, actor, "consent.list", []string{contactID}, nil, nil)
+	return consents, attachScanInfo(ctx, q, byID, ids)
 }
 
 // ListPendingVerifications returns the double opt-in requests still waiting for

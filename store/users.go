@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -9,11 +10,11 @@ import (
 	"github.com/kontakt/kontakt/model"
 )
 
-const userColumns = `id, login, name, email, is_admin, disabled, locale, created_at`
+const userColumns = `id, login, name, email, is_admin, disabled, locale, permissions, created_at`
 
 func scanUser(row pgx.Row) (model.User, error) {
 	var u model.User
-	err := row.Scan(&u.ID, &u.Login, &u.Name, &u.Email, &u.IsAdmin, &u.Disabled, &u.Locale, &u.CreatedAt)
+	err := row.Scan(&u.ID, &u.Login, &u.Name, &u.Email, &u.IsAdmin, &u.Disabled, &u.Locale, &u.Permissions, &u.CreatedAt)
 	return u, wrap(err)
 }
 
@@ -24,6 +25,8 @@ type UserPatch struct {
 	IsAdmin  *bool   `json:"is_admin"`
 	Disabled *bool   `json:"disabled"`
 	Locale   *string `json:"locale"`
+	// Permissions replaces the user's permissions (model.Permissions); admins only.
+	Permissions *[]string `json:"permissions"`
 }
 
 // CreateUser adds a user with an argon2id password hash (empty: cannot log in).
@@ -57,7 +60,7 @@ func (s *Store) UserLogin(ctx context.Context, login string) (model.User, string
 	var hash string
 	err := s.pool.QueryRow(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE login = $1`,
 		strings.ToLower(strings.TrimSpace(login))).
-		Scan(&u.ID, &u.Login, &u.Name, &u.Email, &u.IsAdmin, &u.Disabled, &u.Locale, &u.CreatedAt, &hash)
+		Scan(&u.ID, &u.Login, &u.Name, &u.Email, &u.IsAdmin, &u.Disabled, &u.Locale, &u.Permissions, &u.CreatedAt, &hash)
 	return u, hash, wrap(err)
 }
 
@@ -70,17 +73,42 @@ func (s *Store) ListUsers(ctx context.Context) ([]model.User, error) {
 	return collect(rows, scanUser)
 }
 
-// UpdateUser applies p to the user with id.
+// UpdateUser applies p to the user with id. A change of permissions is audited on its own
+// (user.permissions, with the permissions before and after); only admins may make one.
 func (s *Store) UpdateUser(ctx context.Context, actor Actor, id string, p UserPatch) (model.User, error) {
+	var perms *[]string
+	if p.Permissions != nil {
+		norm, err := model.NormalizePermissions(*p.Permissions)
+		if err != nil {
+			return model.User{}, err
+		}
+		perms = &norm
+	}
 	var out model.User
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var before []string
+		if perms != nil {
+			if err := requireAdmin(ctx, tx, actor); err != nil {
+				return err
+			}
+			if err := tx.QueryRow(ctx, `SELECT permissions FROM users WHERE id = $1 FOR UPDATE`, id).Scan(&before); err != nil {
+				return err
+			}
+		}
 		var err error
 		out, err = scanUser(tx.QueryRow(ctx, `UPDATE users SET
 			name = coalesce($2, name), email = coalesce($3, email), is_admin = coalesce($4, is_admin),
-			disabled = coalesce($5, disabled), locale = coalesce($6, locale), updated_at = now()
-			WHERE id = $1 RETURNING `+userColumns, id, p.Name, p.Email, p.IsAdmin, p.Disabled, p.Locale))
+			disabled = coalesce($5, disabled), locale = coalesce($6, locale), permissions = coalesce($7, permissions),
+			updated_at = now()
+			WHERE id = $1 RETURNING `+userColumns, id, p.Name, p.Email, p.IsAdmin, p.Disabled, p.Locale, perms))
 		if err != nil {
 			return err
+		}
+		if perms != nil && !slices.Equal(before, *perms) {
+			if err := audit(ctx, tx, actor, "user.permissions", nil, &id,
+				map[string]any{"before": before, "after": *perms}); err != nil {
+				return err
+			}
 		}
 		if p.Disabled != nil && *p.Disabled {
 			if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, id); err != nil {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -17,11 +18,13 @@ import (
 	"github.com/kontakt/kontakt/workflows"
 )
 
-// Deps are the activity structs the worker registers.
+// Deps are the activity structs the worker registers. Retention may be nil (then the
+// RetentionSweep schedule's runs wait for a worker that has it).
 type Deps struct {
 	Activities *activities.Activities
 	Reconciler *activities.Reconciler
 	Forget     *activities.Forget
+	Retention  *activities.Retention
 }
 
 // Run registers everything, ensures the schedules, and processes tasks until ctx is done;
@@ -48,27 +51,38 @@ func New(c client.Client, d Deps) sdkworker.Worker {
 	w.RegisterWorkflow(workflows.ConsentVerification)
 	w.RegisterWorkflow(workflows.ReconcileOutbox)
 	w.RegisterWorkflow(workflows.ForgetContact)
+	w.RegisterWorkflow(workflows.RetentionSweep)
 	w.RegisterActivity(d.Activities)
 	w.RegisterActivity(d.Reconciler)
 	w.RegisterActivity(d.Forget)
+	w.RegisterActivity(d.Retention)
 	return w
 }
 
-// EnsureSchedules creates the periodic schedules (outbox reconciliation) unless they exist;
-// several workers may call it at once.
+// EnsureSchedules creates the periodic schedules (outbox reconciliation, retention sweep)
+// unless they exist; several workers may call it at once.
 func EnsureSchedules(ctx context.Context, c client.Client) error {
+	if err := ensureSchedule(ctx, c, workflows.ReconcileScheduleID, workflows.ReconcileInterval, workflows.ReconcileOutbox); err != nil {
+		return err
+	}
+	return ensureSchedule(ctx, c, workflows.RetentionScheduleID, workflows.RetentionInterval, workflows.RetentionSweep)
+}
+
+// ensureSchedule creates the schedule id that starts workflow every interval (a run still
+// going when the next is due makes the next one skip), unless it exists.
+func ensureSchedule(ctx context.Context, c client.Client, id string, every time.Duration, workflow any) error {
 	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
-		ID:      workflows.ReconcileScheduleID,
-		Spec:    client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: workflows.ReconcileInterval}}},
+		ID:      id,
+		Spec:    client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}},
 		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
 		Action: &client.ScheduleWorkflowAction{
-			ID:        workflows.ReconcileScheduleID,
-			Workflow:  workflows.ReconcileOutbox,
+			ID:        id,
+			Workflow:  workflow,
 			TaskQueue: workflows.TaskQueue,
 		},
 	})
 	if err != nil && !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		return fmt.Errorf("worker: schedule %s: %w", workflows.ReconcileScheduleID, err)
+		return fmt.Errorf("worker: schedule %s: %w", id, err)
 	}
 	return nil
 }

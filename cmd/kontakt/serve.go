@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -112,6 +113,9 @@ func apiHandler(cfg config.Config, log *slog.Logger, st *store.Store, c client.C
 		LoginMaxFailures: cfg.LoginMaxFailures,
 		LoginWindow:      cfg.LoginWindow,
 		PasswordParams:   auth.DefaultParams,
+		ScanMaxBytes:     cfg.ScanMaxBytes,
+		ScanHook:         strings.Fields(cfg.ScanHook),
+		ScanHookTimeout:  cfg.ScanHookTimeout,
 	}
 	return api.NewHandler(d)
 }

@@ -84,6 +84,7 @@ func workerDeps(cfg config.Config, st *store.Store, c client.Client, mailer acti
 		Activities: &activities.Activities{Store: st, Mailer: mailer, PublicURL: cfg.PublicURL, Log: log},
 		Reconciler: reconciler(st, c),
 		Forget:     &activities.Forget{Store: st},
+		Retention:  &activities.Retention{Store: st, Verifications: workflows.Verifier{Client: c}},
 	}
 }
 
