@@ -21,6 +21,8 @@ import (
 type Deps struct {
 	Activities *activities.Activities
 	Reconciler *activities.Reconciler
+	// Subject holds the SubjectAccess workflow's activities; nil registers none.
+	Subject *activities.Subject
 }
 
 // Run registers everything, ensures the schedules, and processes tasks until ctx is done;
@@ -46,8 +48,12 @@ func New(c client.Client, d Deps) sdkworker.Worker {
 	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{})
 	w.RegisterWorkflow(workflows.ConsentVerification)
 	w.RegisterWorkflow(workflows.ReconcileOutbox)
+	w.RegisterWorkflow(workflows.SubjectAccess)
 	w.RegisterActivity(d.Activities)
 	w.RegisterActivity(d.Reconciler)
+	if d.Subject != nil {
+		w.RegisterActivity(d.Subject)
+	}
 	return w
 }
 

@@ -38,6 +38,8 @@ type Outbox interface {
 	MarkVerificationStarted(ctx context.Context, requestID string) error
 	UnsignalledConfirmations(ctx context.Context, limit int) ([]string, error)
 	MarkConfirmSignalled(ctx context.Context, requestID string) error
+	UnstartedSubjectRequests(ctx context.Context, limit int) ([]string, error)
+	MarkSubjectRequestStarted(ctx context.Context, requestID string) error
 }
 
 // NewReconciler wires the outbox lanes to the functions that start and signal the
@@ -48,5 +50,7 @@ func NewReconciler(c client.Client, o Outbox) *activities.Reconciler {
 		{Name: "verification starts", List: o.UnstartedVerifications, Do: v.StartVerification, Mark: o.MarkVerificationStarted},
 		{Name: "confirmations", List: o.UnsignalledConfirmations, Mark: o.MarkConfirmSignalled,
 			Do: func(ctx context.Context, id string) error { return v.SignalVerification(ctx, id, SignalConfirm) }},
+		{Name: "subject request starts", List: o.UnstartedSubjectRequests, Do: SubjectStarter{Client: c}.StartSubjectRequest,
+			Mark: o.MarkSubjectRequestStarted},
 	}}
 }

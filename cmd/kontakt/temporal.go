@@ -83,6 +83,7 @@ func workerDeps(cfg config.Config, st *store.Store, c client.Client, mailer acti
 	return worker.Deps{
 		Activities: &activities.Activities{Store: st, Mailer: mailer, PublicURL: cfg.PublicURL, Log: log},
 		Reconciler: reconciler(st, c),
+		Subject:    &activities.Subject{Store: st, Mailer: mailer, PublicURL: cfg.PublicURL, Log: log},
 	}
 }
 
