@@ -26,10 +26,11 @@ type Options struct {
 	PasswordParams   auth.Params
 }
 
-// Deps are what the API needs, built once in main. Verifier may be nil.
+// Deps are what the API needs, built once in main. Verifier and Subjects may be nil.
 type Deps struct {
 	Store    *store.Store
 	Verifier Verifier
+	Subjects SubjectStarter
 	Logger   *slog.Logger
 	Options  Options
 }
@@ -37,6 +38,7 @@ type Deps struct {
 type handler struct {
 	store     *store.Store
 	verifier  Verifier
+	subjects  SubjectStarter
 	log       *slog.Logger
 	opt       Options
 	dummyHash string
@@ -50,7 +52,7 @@ var templateFS embed.FS
 
 // NewHandler returns the HTTP handler serving /healthz and /api/.
 func NewHandler(d Deps) http.Handler {
-	h := &handler{store: d.Store, verifier: d.Verifier, log: d.Logger, opt: d.Options, dummyHash: auth.DummyHash(d.Options.PasswordParams)}
+	h := &handler{store: d.Store, verifier: d.Verifier, subjects: d.Subjects, log: d.Logger, opt: d.Options, dummyHash: auth.DummyHash(d.Options.PasswordParams)}
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, h.recoverer, h.limitBody)
 	r.Get("/healthz", h.healthz)
