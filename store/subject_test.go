@@ -18,11 +18,10 @@ import (
 // the asked-for address in both books (in different cases), Petr has another address.
 type subjectEnv struct {
 	*doi
-	form                 model.Form // revocation_mail on
-	book2                model.Book
-	janaA, janaB, petr   string // contact ids
-	consents             map[string]string
-	newsletterA, eventsA string
+	form               model.Form // revocation_mail on
+	book2              model.Book
+	janaA, janaB, petr string // contact ids
+	consents           map[string]string
 }
 
 const janaEmail = "Jana.Nova@Posta.example"

@@ -262,3 +262,26 @@ func TestSubjectAccessAndRevocation(t *testing.T) {
 		t.Errorf("no-consent mail:\n%s", m.Text)
 	}
 }
+
+// TestSubjectRequestOutbox: a request committed whose workflow start was lost (as when the
+// API process dies right after its answer, or Temporal is down) is started by the
+// reconciler's subject lane, and its mail goes out.
+func TestSubjectRequestOutbox(t *testing.T) {
+	ts := startTemporal(t, 0)
+	s := newStack(t, ts.Address())
+	id, err := s.st.RecordSubjectRequest(context.Background(), store.SubjectPost{FormID: s.form.ID,
+		Kind: store.SubjectKindAccess, Email: "nikdo@posta.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.runWorker(ts.Address()) // reconciles at start
+	// The demo form sends the "no consent registered" mail.
+	s.mailTo("nikdo@posta.example", "Žádné souhlasy nevedeme")
+	if res := s.subjectResult(c, id); res.Outcome != workflows.OutcomeNoConsent || !res.Mailed {
+		t.Fatalf("workflow: %+v", res)
+	}
+	var started bool
+	if err := s.pool.QueryRow(context.Background(), `SELECT workflow_started_at IS NOT NULL FROM subject_requests WHERE id = $1`, id).Scan(&started); err != nil || !started {
+		t.Fatalf("start not recorded (%v)", err)
+	}
+}
