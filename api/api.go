@@ -33,12 +33,13 @@ type Options struct {
 	ScanHookTimeout time.Duration
 }
 
-// Deps are what the API needs, built once in main. Verifier may be nil.
+// Deps are what the API needs, built once in main. Verifier and Subjects may be nil.
 type Deps struct {
 	Store    *store.Store
 	Verifier Verifier
-	// Forgetter may be nil too; both are nil when no Temporal is configured.
+	// Forgetter and Subjects may be nil too; all are nil when no Temporal is configured.
 	Forgetter Forgetter
+	Subjects  SubjectStarter
 	Logger    *slog.Logger
 	Options   Options
 }
@@ -47,6 +48,7 @@ type handler struct {
 	store     *store.Store
 	verifier  Verifier
 	forgetter Forgetter
+	subjects  SubjectStarter
 	log       *slog.Logger
 	opt       Options
 	dummyHash string
@@ -60,7 +62,8 @@ var templateFS embed.FS
 
 // NewHandler returns the HTTP handler serving /healthz and /api/.
 func NewHandler(d Deps) http.Handler {
-	h := &handler{store: d.Store, verifier: d.Verifier, forgetter: d.Forgetter, log: d.Logger, opt: d.Options, dummyHash: auth.DummyHash(d.Options.PasswordParams)}
+	h := &handler{store: d.Store, verifier: d.Verifier, forgetter: d.Forgetter, subjects: d.Subjects, log: d.Logger, opt: d.Options,
+		dummyHash: auth.DummyHash(d.Options.PasswordParams)}
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, h.recoverer, h.limitBody)
 	r.Get("/healthz", h.healthz)

@@ -29,12 +29,16 @@ type formRequest struct {
 	ConfirmHours   int      `json:"confirm_hours"`
 	Organisation   string   `json:"organisation"`
 	WithSecret     bool     `json:"with_hmac_secret"`
+	// NoConsentMail and RevocationMail default to false and true when absent.
+	NoConsentMail  *bool `json:"no_consent_mail"`
+	RevocationMail *bool `json:"revocation_mail"`
 }
 
 func (in formRequest) form() model.Form {
 	return model.Form{Name: in.Name, BookID: in.BookID, PurposeIDs: in.PurposeIDs, Language: in.Language,
 		AllowedOrigins: in.AllowedOrigins, SuccessURL: in.SuccessURL, ConfirmedURL: in.ConfirmedURL,
-		HoneypotField: in.HoneypotField, ConfirmHours: in.ConfirmHours, Organisation: in.Organisation}
+		HoneypotField: in.HoneypotField, ConfirmHours: in.ConfirmHours, Organisation: in.Organisation,
+		NoConsentMail: in.NoConsentMail != nil && *in.NoConsentMail, RevocationMail: in.RevocationMail == nil || *in.RevocationMail}
 }
 
 func (h *handler) listPurposes(w http.ResponseWriter, r *http.Request) {

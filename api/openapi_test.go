@@ -47,7 +47,9 @@ var openapiMethods = []string{"get", "put", "post", "delete", "options", "head",
 
 // publicOperations are served outside the authentication middleware.
 var publicOperations = []string{"GET /healthz", "GET /api/openapi.json", "POST /api/session",
-	"POST /public/forms/{key}/consents", "GET /public/confirm/{token}", "POST /public/confirm/{token}"}
+	"POST /public/forms/{key}/consents", "GET /public/confirm/{token}", "POST /public/confirm/{token}",
+	"POST /public/forms/{key}/consent-status", "POST /public/forms/{key}/revocations",
+	"GET /public/subject/{token}", "POST /public/subject/{token}"}
 
 func loadOpenAPI(t *testing.T) (openapiDoc, any) {
 	t.Helper()

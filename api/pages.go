@@ -35,6 +35,24 @@ var pageTexts = map[string]map[string]pageText{
 		"cs": {Title: "Neplatný odkaz", Lead: "Tento odkaz neznáme. Zkontrolujte, že jste jej zkopírovali celý."},
 		"en": {Title: "Unknown link", Lead: "We do not know this link. Please check that you copied all of it."},
 	},
+	"subject": {
+		"cs": {Title: "Vaše souhlasy", Lead: "K vaší e-mailové adrese evidujeme tyto souhlasy se zpracováním osobních údajů. Zaškrtněte ty, které chcete odvolat, a potvrďte tlačítkem.",
+			Button: "Odvolat vybrané souhlasy", Note: "Odvolání platí okamžitě a nemá vliv na zpracování před ním. Souhlas můžete později udělit znovu."},
+		"en": {Title: "Your consents", Lead: "These are the consents to the processing of personal data held for your e-mail address. Tick those you want to withdraw and confirm with the button.",
+			Button: "Withdraw the selected consents", Note: "Withdrawal takes effect at once and does not affect processing before it. You can give your consent again later."},
+	},
+	"subject-invalid": {
+		"cs": {Title: "Neplatný odkaz", Lead: "Tento odkaz neznáme nebo už vypršel. O nový přehled svých souhlasů můžete požádat na webu organizace."},
+		"en": {Title: "Unknown or expired link", Lead: "We do not know this link, or it has expired. You can ask for a new overview of your consents on the organisation's website."},
+	},
+	"status-requested": {
+		"cs": {Title: "Zkontrolujte svou schránku", Lead: "Pokud k zadané adrese evidujeme nějaké souhlasy, posíláme na ni jejich přehled s odkazem, kde je můžete odvolat."},
+		"en": {Title: "Check your mailbox", Lead: "If we hold consents for this address, we are sending it a mail listing them, with a link where you can withdraw them."},
+	},
+	"revoke-requested": {
+		"cs": {Title: "Žádost o odvolání přijata", Lead: "Pokud k zadané adrese evidujeme souhlasy pro zvolené účely, odvoláváme je."},
+		"en": {Title: "Withdrawal received", Lead: "If we hold consents for this address for the chosen purposes, they are being withdrawn."},
+	},
 	"submitted": {
 		"cs": {Title: "Zkontrolujte svou schránku", Lead: "Pokud je adresa platná, poslali jsme na ni e-mail s odkazem k potvrzení souhlasu."},
 		"en": {Title: "Check your mailbox", Lead: "If the address is valid, we have sent it a mail with a link to confirm your consent."},
@@ -49,6 +67,13 @@ type pageData struct {
 	T            pageText
 	Organisation string
 	Purposes     []model.Purpose
+	// ConsentForm shows Consents with a checkbox for each active one and T.Button as the
+	// form's submit (when CanRevoke), instead of the lone T.Button form; Notice is what
+	// the last post did.
+	ConsentForm bool
+	Consents    []consentRow
+	CanRevoke   bool
+	Notice      string
 }
 
 // renderPage writes a public HTML page in lang (cs or en).

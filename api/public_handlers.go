@@ -55,6 +55,13 @@ func (h *handler) publicRoutes(r chi.Router) {
 	r.Options("/forms/{key}/consents", h.formPreflight)
 	r.Get("/confirm/{token}", h.confirmPage)
 	r.Post("/confirm/{token}", h.confirm)
+
+	r.Post("/forms/{key}/consent-status", h.requestConsentStatus)
+	r.Options("/forms/{key}/consent-status", h.formPreflight)
+	r.Post("/forms/{key}/revocations", h.requestRevocation)
+	r.Options("/forms/{key}/revocations", h.formPreflight)
+	r.Get("/subject/{token}", h.subjectPage)
+	r.Post("/subject/{token}", h.revokeOnSubjectPage)
 }
 
 // formCORS checks the Origin of a browser post against the form's allowed origins and sets
@@ -84,53 +91,83 @@ func (h *handler) formPreflight(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// submitConsent takes a consent from a website. The submission is committed before the
-// answer (ARCHITECTURE.md, invariant 3); the verification workflow starts after. The answer
-// is the same whether the email was known or not.
-func (h *handler) submitConsent(w http.ResponseWriter, r *http.Request) {
-	f, err := h.store.FormByKey(r.Context(), chi.URLParam(r, "key"))
-	if err != nil {
+// publicPost is a post to one of a form's public endpoints, read and checked against the
+// form: its origin, its signature, its body and the honeypot.
+type publicPost struct {
+	form     store.PublicForm
+	in       consentPost
+	htmlForm bool
+	// honeypot: a bot filled the hidden field; answer as if accepted and keep nothing.
+	honeypot bool
+}
+
+// readPublicPost does what every form endpoint does first: it finds the form, checks the
+// Origin (setting the CORS headers) and the HMAC signature, and reads the JSON or HTML-form
+// body. On false the error answer is written.
+func (h *handler) readPublicPost(w http.ResponseWriter, r *http.Request) (publicPost, bool) {
+	var p publicPost
+	var err error
+	if p.form, err = h.store.FormByKey(r.Context(), chi.URLParam(r, "key")); err != nil {
 		h.fail(w, r, err)
-		return
+		return p, false
 	}
-	if !formCORS(w, r, f) {
+	if !formCORS(w, r, p.form) {
 		writeError(w, http.StatusForbidden, "this form does not accept posts from that origin", "")
-		return
+		return p, false
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		h.fail(w, r, jsonError(err))
-		return
+		return p, false
 	}
-	if f.HMACSecret != "" && (r.Header.Get("Origin") == "" || r.Header.Get(signatureHeader) != "") && !validSignature(f.HMACSecret, body, r.Header.Get(signatureHeader)) {
+	if f := p.form; f.HMACSecret != "" && (r.Header.Get("Origin") == "" || r.Header.Get(signatureHeader) != "") && !validSignature(f.HMACSecret, body, r.Header.Get(signatureHeader)) {
 		writeError(w, http.StatusUnauthorized, "missing or wrong "+signatureHeader+" (sha256=<hex HMAC of the body>)", "")
-		return
+		return p, false
 	}
-	in, honeypot, htmlForm, err := parseConsentPost(r, body, f.HoneypotField)
+	if p.in, p.honeypot, p.htmlForm, err = parseConsentPost(r, body, p.form.HoneypotField); err != nil {
+		h.fail(w, r, err)
+		return p, false
+	}
+	return p, true
+}
+
+// allowPublic counts a public submission against the limits per client address and per
+// e-mail address; on false the 429 is written.
+func (h *handler) allowPublic(w http.ResponseWriter, r *http.Request, email string) bool {
+	ok, err := h.store.RateAllow(r.Context(), []string{"public-ip:" + clientIP(r), emailRateKey(email)},
+		[]int{publicPerIP, publicPerEmail}, publicWindow)
 	if err != nil {
 		h.fail(w, r, err)
-		return
+		return false
 	}
-	if honeypot {
-		h.intakeAccepted(w, r, f, htmlForm) // a bot filled the hidden field: pretend, keep nothing
-		return
-	}
-	intake, err := validateIntake(f, in)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	ip := clientIP(r)
-	if ok, err := h.store.RateAllow(r.Context(), []string{"public-ip:" + ip, emailRateKey(intake.Email)},
-		[]int{publicPerIP, publicPerEmail}, publicWindow); err != nil {
-		h.fail(w, r, err)
-		return
-	} else if !ok {
+	if !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(publicWindow.Seconds())))
 		writeError(w, http.StatusTooManyRequests, "too many submissions; try again later", "")
+	}
+	return ok
+}
+
+// submitConsent takes a consent from a website. The submission is committed before the
+// answer (ARCHITECTURE.md, invariant 3); the verification workflow starts after. The answer
+// is the same whether the email was known or not.
+func (h *handler) submitConsent(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.readPublicPost(w, r)
+	if !ok {
 		return
 	}
-	intake.IP, intake.UserAgent = ip, truncate(r.UserAgent(), 500)
+	if p.honeypot {
+		h.intakeAccepted(w, r, p.form, p.htmlForm) // a bot filled the hidden field: pretend, keep nothing
+		return
+	}
+	intake, err := validateIntake(p.form, p.in)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if !h.allowPublic(w, r, intake.Email) {
+		return
+	}
+	intake.IP, intake.UserAgent = clientIP(r), truncate(r.UserAgent(), 500)
 	if intake.PageURL == "" {
 		intake.PageURL = truncate(r.Referer(), 2000)
 	}
@@ -151,7 +188,7 @@ func (h *handler) submitConsent(w http.ResponseWriter, r *http.Request) {
 		}
 		return h.store.MarkVerificationStarted(ctx, res.RequestID)
 	})
-	h.intakeAccepted(w, r, f, htmlForm)
+	h.intakeAccepted(w, r, p.form, p.htmlForm)
 }
 
 // intakeAccepted answers an accepted submission: a redirect to the form's success page for

@@ -68,7 +68,10 @@ func SeedDemoForm(ctx context.Context, st *store.Store, publicURL string) (model
 		ids = append(ids, created.ID)
 	}
 	f, err := st.CreateForm(ctx, a, model.Form{Name: DemoFormName, BookID: book.ID, PurposeIDs: ids, Language: "cs",
-		AllowedOrigins: demoOrigins(publicURL), HoneypotField: "website", Organisation: "Stavebniny Demo s.r.o."}, false)
+		AllowedOrigins: demoOrigins(publicURL), HoneypotField: "website", Organisation: "Stavebniny Demo s.r.o.",
+		// The demo answers every subject-access request by mail, so that a newcomer trying an
+		// unknown address sees what happens; the default sends nothing then.
+		NoConsentMail: true, RevocationMail: true}, false)
 	if err != nil {
 		return model.Form{}, fmt.Errorf("devstack: demo form: %w", err)
 	}

@@ -135,3 +135,23 @@ CREATE TABLE erasures (
     completed_at        timestamptz
 );
 CREATE INDEX erasures_unstarted ON erasures (requested_at) WHERE workflow_started_at IS NULL;
+
+-- == subject access (additions) ==
+
+-- A third kind: consents the person revoked on the page behind a subject-access link. The
+-- revocation is already done when the row is written; the request carries only its
+-- confirmation mail through the SubjectAccess workflow.
+ALTER TABLE subject_requests DROP CONSTRAINT subject_requests_kind_check;
+ALTER TABLE subject_requests ADD CONSTRAINT subject_requests_kind_check
+    CHECK (kind IN ('access', 'revoke', 'revoke_link'));
+-- page_url: where a revocation form was posted from (evidence). consent_ids: the consents
+-- this request revoked, so a retried workflow mails about exactly those. mail_sent_at: the
+-- request's one mail went out, so a retried activity does not send a second.
+ALTER TABLE subject_requests ADD COLUMN page_url text NOT NULL DEFAULT '';
+ALTER TABLE subject_requests ADD COLUMN consent_ids uuid[] NOT NULL DEFAULT '{}';
+ALTER TABLE subject_requests ADD COLUMN mail_sent_at timestamptz;
+-- email_sha256 is the SHA-256 of the lowercased address a subject-access link was mailed
+-- to: never the address itself. A revocation on the link's page is confirmed to the contact
+-- point of the token's contacts with this hash; a request keeps it only until it is done.
+ALTER TABLE subject_tokens ADD COLUMN email_sha256 bytea;
+ALTER TABLE subject_requests ADD COLUMN email_sha256 bytea;

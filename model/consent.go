@@ -40,6 +40,9 @@ type Purpose struct {
 
 // Form is a web form on the organisation's site that collects consents into a book. Key
 // is public (it is in the form's action URL); HMACSecret, when set, is shown to admins only.
+// NoConsentMail: an address that asks which consents are held and holds none gets a "no
+// consent registered" mail (else nothing, which tells an unknown address nothing);
+// RevocationMail: a revocation by the person is confirmed by mail.
 type Form struct {
 	ID             string    `json:"id"`
 	Key            string    `json:"key"`
@@ -54,6 +57,8 @@ type Form struct {
 	HoneypotField  string    `json:"honeypot_field"`
 	ConfirmHours   int       `json:"confirm_hours"`
 	Organisation   string    `json:"organisation"`
+	NoConsentMail  bool      `json:"no_consent_mail"`
+	RevocationMail bool      `json:"revocation_mail"`
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
 }

@@ -135,12 +135,13 @@ func (s *Store) UpdatePurpose(ctx context.Context, actor Actor, id string, p Pur
 }
 
 const formColumns = `id, key, name, book_id, purpose_ids, language, allowed_origins, success_url, confirmed_url,
-	hmac_secret, honeypot_field, confirm_hours, organisation, created_at, updated_at`
+	hmac_secret, honeypot_field, confirm_hours, organisation, no_consent_mail, revocation_mail, created_at, updated_at`
 
 func scanForm(row pgx.Row) (model.Form, error) {
 	var f model.Form
 	err := row.Scan(&f.ID, &f.Key, &f.Name, &f.BookID, &f.PurposeIDs, &f.Language, &f.AllowedOrigins, &f.SuccessURL,
-		&f.ConfirmedURL, &f.HMACSecret, &f.HoneypotField, &f.ConfirmHours, &f.Organisation, &f.CreatedAt, &f.UpdatedAt)
+		&f.ConfirmedURL, &f.HMACSecret, &f.HoneypotField, &f.ConfirmHours, &f.Organisation, &f.NoConsentMail, &f.RevocationMail,
+		&f.CreatedAt, &f.UpdatedAt)
 	return f, wrap(err)
 }
 
@@ -227,10 +228,10 @@ func (s *Store) CreateForm(ctx context.Context, actor Actor, f model.Form, withS
 		}
 		var err error
 		out, err = scanForm(tx.QueryRow(ctx, `INSERT INTO forms (key, name, book_id, purpose_ids, language, allowed_origins,
-				success_url, confirmed_url, hmac_secret, honeypot_field, confirm_hours, organisation)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING `+formColumns,
+				success_url, confirmed_url, hmac_secret, honeypot_field, confirm_hours, organisation, no_consent_mail, revocation_mail)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING `+formColumns,
 			f.Key, f.Name, f.BookID, f.PurposeIDs, f.Language, f.AllowedOrigins, f.SuccessURL, f.ConfirmedURL,
-			f.HMACSecret, f.HoneypotField, f.ConfirmHours, f.Organisation))
+			f.HMACSecret, f.HoneypotField, f.ConfirmHours, f.Organisation, f.NoConsentMail, f.RevocationMail))
 		if err != nil {
 			return err
 		}
@@ -286,9 +287,9 @@ func (s *Store) UpdateForm(ctx context.Context, actor Actor, id string, f model.
 		var err error
 		out, err = scanForm(tx.QueryRow(ctx, `UPDATE forms SET name = $2, book_id = $3, purpose_ids = $4, language = $5,
 				allowed_origins = $6, success_url = $7, confirmed_url = $8, honeypot_field = $9, confirm_hours = $10,
-				organisation = $11, updated_at = now()
+				organisation = $11, no_consent_mail = $12, revocation_mail = $13, updated_at = now()
 			WHERE id = $1 RETURNING `+formColumns, id, f.Name, f.BookID, f.PurposeIDs, f.Language, f.AllowedOrigins,
-			f.SuccessURL, f.ConfirmedURL, f.HoneypotField, f.ConfirmHours, f.Organisation))
+			f.SuccessURL, f.ConfirmedURL, f.HoneypotField, f.ConfirmHours, f.Organisation, f.NoConsentMail, f.RevocationMail))
 		if err != nil {
 			return err
 		}

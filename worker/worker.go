@@ -25,6 +25,7 @@ type Deps struct {
 	Reconciler *activities.Reconciler
 	Forget     *activities.Forget
 	Retention  *activities.Retention
+	Subject    *activities.Subject
 }
 
 // Run registers everything, ensures the schedules, and processes tasks until ctx is done;
@@ -52,10 +53,12 @@ func New(c client.Client, d Deps) sdkworker.Worker {
 	w.RegisterWorkflow(workflows.ReconcileOutbox)
 	w.RegisterWorkflow(workflows.ForgetContact)
 	w.RegisterWorkflow(workflows.RetentionSweep)
+	w.RegisterWorkflow(workflows.SubjectAccess)
 	w.RegisterActivity(d.Activities)
 	w.RegisterActivity(d.Reconciler)
 	w.RegisterActivity(d.Forget)
 	w.RegisterActivity(d.Retention)
+	w.RegisterActivity(d.Subject)
 	return w
 }
 

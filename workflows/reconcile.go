@@ -40,6 +40,8 @@ type Outbox interface {
 	MarkConfirmSignalled(ctx context.Context, requestID string) error
 	UnstartedErasures(ctx context.Context, limit int) ([]string, error)
 	MarkErasureStarted(ctx context.Context, contactID string) error
+	UnstartedSubjectRequests(ctx context.Context, limit int) ([]string, error)
+	MarkSubjectRequestStarted(ctx context.Context, requestID string) error
 }
 
 // NewReconciler wires the outbox lanes to the functions that start and signal the
@@ -51,5 +53,7 @@ func NewReconciler(c client.Client, o Outbox) *activities.Reconciler {
 		{Name: "confirmations", List: o.UnsignalledConfirmations, Mark: o.MarkConfirmSignalled,
 			Do: func(ctx context.Context, id string) error { return v.SignalVerification(ctx, id, SignalConfirm) }},
 		{Name: "erasures", List: o.UnstartedErasures, Mark: o.MarkErasureStarted, Do: Forgetter{Client: c}.StartForget},
+		{Name: "subject request starts", List: o.UnstartedSubjectRequests, Do: SubjectStarter{Client: c}.StartSubjectRequest,
+			Mark: o.MarkSubjectRequestStarted},
 	}}
 }

@@ -104,7 +104,7 @@ func checkSchema(ctx context.Context, pool *pgxpool.Pool) error {
 func apiHandler(cfg config.Config, log *slog.Logger, st *store.Store, c client.Client) http.Handler {
 	d := api.Deps{Store: st, Logger: log}
 	if c != nil {
-		d.Verifier, d.Forgetter = workflows.Verifier{Client: c}, workflows.Forgetter{Client: c}
+		d.Verifier, d.Forgetter, d.Subjects = workflows.Verifier{Client: c}, workflows.Forgetter{Client: c}, workflows.SubjectStarter{Client: c}
 	}
 	d.Options = api.Options{
 		SessionTTL:       cfg.SessionTTL,

@@ -85,6 +85,7 @@ func workerDeps(cfg config.Config, st *store.Store, c client.Client, mailer acti
 		Reconciler: reconciler(st, c),
 		Forget:     &activities.Forget{Store: st},
 		Retention:  &activities.Retention{Store: st, Verifications: workflows.Verifier{Client: c}},
+		Subject:    &activities.Subject{Store: st, Mailer: mailer, PublicURL: cfg.PublicURL, Log: log},
 	}
 }
 
