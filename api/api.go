@@ -26,17 +26,19 @@ type Options struct {
 	PasswordParams   auth.Params
 }
 
-// Deps are what the API needs, built once in main. Verifier may be nil.
+// Deps are what the API needs, built once in main. Verifier and Lifecycle may be nil.
 type Deps struct {
-	Store    *store.Store
-	Verifier Verifier
-	Logger   *slog.Logger
-	Options  Options
+	Store     *store.Store
+	Verifier  Verifier
+	Lifecycle Lifecycle
+	Logger    *slog.Logger
+	Options   Options
 }
 
 type handler struct {
 	store     *store.Store
 	verifier  Verifier
+	lifecycle Lifecycle
 	log       *slog.Logger
 	opt       Options
 	dummyHash string
@@ -50,7 +52,7 @@ var templateFS embed.FS
 
 // NewHandler returns the HTTP handler serving /healthz and /api/.
 func NewHandler(d Deps) http.Handler {
-	h := &handler{store: d.Store, verifier: d.Verifier, log: d.Logger, opt: d.Options, dummyHash: auth.DummyHash(d.Options.PasswordParams)}
+	h := &handler{store: d.Store, verifier: d.Verifier, lifecycle: d.Lifecycle, log: d.Logger, opt: d.Options, dummyHash: auth.DummyHash(d.Options.PasswordParams)}
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, h.recoverer, h.limitBody)
 	r.Get("/healthz", h.healthz)
@@ -132,6 +134,8 @@ func (h *handler) routes(r chi.Router) {
 	r.Post("/forms", h.createForm)
 	r.Put("/forms/{id}", h.updateForm)
 	r.Get("/contacts/{id}/consents", h.listContactConsents)
+	r.Post("/contacts/{id}/consents", h.recordConsent)
+	r.Post("/consents/{id}/revoke", h.revokeConsent)
 	r.Get("/verifications", h.listVerifications)
 
 	r.Put("/books/{id}/sync-grants/{userID}", h.putSyncGrant)

@@ -172,6 +172,12 @@ func (h *handler) afterCommit(fn func(ctx context.Context) error) {
 	if h.verifier == nil {
 		return
 	}
+	h.detached(fn)
+}
+
+// detached runs fn in the background, detached from the request, retrying for up to 10 s;
+// a failure is only logged because the reconciler retries from the database.
+func (h *handler) detached(fn func(ctx context.Context) error) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -195,7 +195,9 @@ func runIntake(ctx context.Context, o options) error {
 		return err
 	}
 	rec := workflows.NewReconciler(tc, st)
-	deps := worker.Deps{Activities: &activities.Activities{Store: st, Mailer: mailer, PublicURL: cfg.PublicURL, Log: log}, Reconciler: rec}
+	lc := workflows.LifecycleTeller{Client: tc, Store: st}
+	deps := worker.Deps{Activities: &activities.Activities{Store: st, Mailer: mailer, PublicURL: cfg.PublicURL, Lifecycle: lc, Log: log},
+		Reconciler: rec, Lifecycle: &activities.Lifecycle{Store: st, StartVerification: v.StartVerification, Log: log}}
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- worker.Run(workerCtx, tc, deps) }()
@@ -208,7 +210,7 @@ func runIntake(ctx context.Context, o options) error {
 	}()
 
 	// The API on the loopback listener.
-	stopHTTP := serve(ln, api.NewHandler(api.Deps{Store: st, Verifier: v, Logger: log, Options: apiOptions(cfg)}), log)
+	stopHTTP := serve(ln, api.NewHandler(api.Deps{Store: st, Verifier: v, Lifecycle: lc, Logger: log, Options: apiOptions(cfg)}), log)
 	defer stopHTTP()
 	logf("kontakt listening on %s, temporal on %s, smtp on %s", publicURL, ts.Address(), catcher.Addr())
 

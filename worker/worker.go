@@ -21,6 +21,8 @@ import (
 type Deps struct {
 	Activities *activities.Activities
 	Reconciler *activities.Reconciler
+	// Lifecycle holds the ConsentLifecycle workflow's activities.
+	Lifecycle *activities.Lifecycle
 }
 
 // Run registers everything, ensures the schedules, and processes tasks until ctx is done;
@@ -46,8 +48,10 @@ func New(c client.Client, d Deps) sdkworker.Worker {
 	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{})
 	w.RegisterWorkflow(workflows.ConsentVerification)
 	w.RegisterWorkflow(workflows.ReconcileOutbox)
+	w.RegisterWorkflow(workflows.ConsentLifecycle)
 	w.RegisterActivity(d.Activities)
 	w.RegisterActivity(d.Reconciler)
+	w.RegisterActivity(d.Lifecycle)
 	return w
 }
 

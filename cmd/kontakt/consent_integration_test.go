@@ -85,7 +85,7 @@ func newStack(t *testing.T, temporalAddr string) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	handler = apiHandler(s.cfg, log, st, workflows.Verifier{Client: c})
+	handler = apiHandler(s.cfg, log, st, workflows.Verifier{Client: c}, lifecycleTeller(st, c))
 	return s
 }
 

@@ -116,7 +116,7 @@ func runDev(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.
 		}
 	}
 	mountCardDAV(mux, st, log)
-	mux.Handle("/", apiHandler(cfg, log, st, workflows.Verifier{Client: tc}))
+	mux.Handle("/", apiHandler(cfg, log, st, workflows.Verifier{Client: tc}, lifecycleTeller(st, tc)))
 
 	// The worker runs beside the API; it stops after the HTTP server has drained.
 	deps := workerDeps(cfg, st, tc, mailer, log)

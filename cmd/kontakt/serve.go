@@ -68,20 +68,21 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	st := store.New(pool, cfg.DefaultRegion)
 	var v api.Verifier
+	var lc api.Lifecycle
 	if cfg.TemporalAddress != "" {
 		c, err := temporalClient(cfg, cfg.TemporalAddress, log)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		v = workflows.Verifier{Client: c}
+		v, lc = workflows.Verifier{Client: c}, lifecycleTeller(st, c)
 		reconcileAtStart(ctx, reconciler(st, c), log)
 	} else {
 		log.Warn("KONTAKT_TEMPORAL_ADDRESS is not set: consent requests wait in the outbox until a worker reconciles them")
 	}
 	mux := http.NewServeMux()
 	mountCardDAV(mux, st, log)
-	mux.Handle("/", apiHandler(cfg, log, st, v))
+	mux.Handle("/", apiHandler(cfg, log, st, v, lc))
 	return serveHTTP(ctx, cfg, log, mux, nil)
 }
 
@@ -97,9 +98,10 @@ func checkSchema(ctx context.Context, pool *pgxpool.Pool) error {
 	return migrations.Check(ctx, pool)
 }
 
-// apiHandler builds the API with the configuration's options.
-func apiHandler(cfg config.Config, log *slog.Logger, st *store.Store, v api.Verifier) http.Handler {
-	return api.NewHandler(api.Deps{Store: st, Verifier: v, Logger: log, Options: api.Options{
+// apiHandler builds the API with the configuration's options; v and lc may be nil (no
+// Temporal: the outboxes hold the work).
+func apiHandler(cfg config.Config, log *slog.Logger, st *store.Store, v api.Verifier, lc api.Lifecycle) http.Handler {
+	return api.NewHandler(api.Deps{Store: st, Verifier: v, Lifecycle: lc, Logger: log, Options: api.Options{
 		SessionTTL:       cfg.SessionTTL,
 		CookieSecure:     cfg.CookieSecure,
 		MaxBodyBytes:     cfg.MaxBodyBytes,

@@ -80,10 +80,17 @@ func newMailer(cfg config.Config, host string, port int, tlsMode string, log *sl
 
 // workerDeps builds what the worker registers.
 func workerDeps(cfg config.Config, st *store.Store, c client.Client, mailer activities.Mailer, log *slog.Logger) worker.Deps {
+	v := workflows.Verifier{Client: c}
 	return worker.Deps{
-		Activities: &activities.Activities{Store: st, Mailer: mailer, PublicURL: cfg.PublicURL, Log: log},
+		Activities: &activities.Activities{Store: st, Mailer: mailer, PublicURL: cfg.PublicURL, Lifecycle: lifecycleTeller(st, c), Log: log},
 		Reconciler: reconciler(st, c),
+		Lifecycle:  &activities.Lifecycle{Store: st, StartVerification: v.StartVerification, Log: log},
 	}
+}
+
+// lifecycleTeller tells consents' lifecycle workflows of changes right after they commit.
+func lifecycleTeller(st *store.Store, c client.Client) workflows.LifecycleTeller {
+	return workflows.LifecycleTeller{Client: c, Store: st}
 }
 
 func runWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
