@@ -135,6 +135,7 @@ func (h *handler) routes(r chi.Router) {
 	r.Put("/forms/{id}", h.updateForm)
 	r.Get("/contacts/{id}/consents", h.listContactConsents)
 	r.Post("/contacts/{id}/consents", h.recordConsent)
+	r.Get("/consents/{id}", h.getConsent)
 	r.Post("/consents/{id}/revoke", h.revokeConsent)
 	r.Get("/verifications", h.listVerifications)
 

@@ -131,6 +131,21 @@ func (h *handler) recordConsent(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, withWorkflowIDs(c))
 }
 
+// getConsent shows one consent with its history and workflows; the book's editors see it
+// also while its contact is hidden, which is how they learn why.
+func (h *handler) getConsent(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	c, err := h.store.GetConsent(r.Context(), actor(r), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, withWorkflowIDs(c))
+}
+
 // revokeConsent marks a consent revoked on the person's behalf, with the reason given.
 func (h *handler) revokeConsent(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "id")

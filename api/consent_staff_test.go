@@ -280,6 +280,10 @@ func TestRevokeConsentAPI(t *testing.T) {
 	r.json(t, &c)
 	path := "/api/consents/" + c.ID + "/revoke"
 	reason := map[string]string{"reason": "odvolala telefonicky"}
+	read := func(cl *client) int { return cl.do("GET", "/api/consents/"+c.ID, nil).status }
+	if read(e.viewer) != http.StatusOK || read(e.editor) != http.StatusOK || read(e.outsider) != http.StatusNotFound {
+		t.Errorf("GET the consent of a visible contact: viewer %d, editor %d, outsider %d", read(e.viewer), read(e.editor), read(e.outsider))
+	}
 
 	before := consentCounts(t, e.env)
 	for _, tc := range []struct {
@@ -325,6 +329,16 @@ func TestRevokeConsentAPI(t *testing.T) {
 		if e.lists(cl, e.contact) {
 			t.Errorf("%s still sees the contact after its required consent was revoked", who)
 		}
+	}
+	// Editors still read the consent of the hidden contact, with its history; the viewer
+	// no longer finds it.
+	r = e.editor.do("GET", "/api/consents/"+c.ID, nil)
+	if r.json(t, &rc); r.status != http.StatusOK || rc.Status != model.ConsentRevoked || len(rc.History) != 2 ||
+		rc.LifecycleWorkflowID != "consent-lifecycle/"+c.ID {
+		t.Errorf("editor reading the revoked consent: %d %s", r.status, r.body)
+	}
+	if st := read(e.viewer); st != http.StatusNotFound {
+		t.Errorf("viewer reading the consent of a hidden contact: %d", st)
 	}
 	if r := e.editor.do("POST", path, reason); r.status != http.StatusConflict {
 		t.Errorf("second revocation: %d %s", r.status, r.body)

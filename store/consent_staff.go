@@ -19,6 +19,12 @@ import (
 // else who sees the contact gets ErrForbidden; who does not see it, ErrNotFound, so a
 // viewer does not learn of a hidden contact.
 func consentWriteAccess(ctx context.Context, tx pgx.Tx, actor Actor, contactID string) error {
+	return consentAccess(ctx, tx, actor, contactID, true)
+}
+
+// consentAccess is consentWriteAccess, and for reads (write false): whoever sees the
+// contact, and the book's editors also while it is hidden (to see why).
+func consentAccess(ctx context.Context, tx pgx.Tx, actor Actor, contactID string, write bool) error {
 	var bookID string
 	var visible bool
 	err := tx.QueryRow(ctx, `SELECT c.book_id, `+consentHolds+` FROM contacts c WHERE c.id = $2 AND `+contactInVisibleBook,
@@ -31,7 +37,7 @@ func consentWriteAccess(ctx context.Context, tx pgx.Tx, actor Actor, contactID s
 		return err
 	}
 	switch {
-	case role.AtLeast(model.RoleEditor):
+	case role.AtLeast(model.RoleEditor), visible && !write:
 		return nil
 	case visible:
 		return ErrForbidden
@@ -40,20 +46,26 @@ func consentWriteAccess(ctx context.Context, tx pgx.Tx, actor Actor, contactID s
 	}
 }
 
-// GetConsent returns a consent with its history, for the actor who just wrote it (no read
-// audit: the write has its entry).
+// GetConsent returns a consent with its history and records the read (consent.read).
+// Whoever sees its contact may read it, and the editors of the contact's book also while
+// the contact is hidden for lacking the consent its book requires.
 func (s *Store) GetConsent(ctx context.Context, actor Actor, consentID string) (model.Consent, error) {
+	if !ValidID(consentID) {
+		return model.Consent{}, ErrNotFound
+	}
 	var c model.Consent
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `SELECT contact_id FROM consents WHERE id = $1`, consentID).Scan(&c.ContactID); err != nil {
 			return err
 		}
-		if err := consentWriteAccess(ctx, tx, actor, c.ContactID); err != nil {
+		if err := consentAccess(ctx, tx, actor, c.ContactID, false); err != nil {
 			return err
 		}
 		var err error
-		c, err = readConsent(ctx, tx, consentID)
-		return err
+		if c, err = readConsent(ctx, tx, consentID); err != nil {
+			return err
+		}
+		return audit(ctx, tx, actor, "consent.read", []string{c.ContactID}, &consentID, nil)
 	})
 	return c, wrap(err)
 }

@@ -283,6 +283,15 @@ func TestRevokeConsent(t *testing.T) {
 	if _, err := e.st.RevokeConsent(ctx, e.viewer, id, "x"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("viewer revoking on a hidden contact: %v, want ErrNotFound", err)
 	}
+	if _, err := e.st.GetConsent(ctx, e.viewer, id); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("viewer reading the consent of a hidden contact: %v, want ErrNotFound", err)
+	}
+	if c, err := e.st.GetConsent(ctx, e.editor, id); err != nil || c.Status != model.ConsentRevoked {
+		t.Errorf("editor reading the consent of a hidden contact: %+v %v", c, err)
+	}
+	if _, err := e.st.GetConsent(ctx, oa, id); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("outsider reading a consent: %v", err)
+	}
 }
 
 // sameErr compares a store error with a wanted sentinel or error type.
