@@ -102,8 +102,9 @@ func at(d time.Duration) *time.Time {
 	return &t
 }
 
-// runLifecycle runs the workflow to its end and returns its result and error.
-func runLifecycle(t *testing.T, f *fakeConsent, setup func(env *testsuite.TestWorkflowEnvironment)) (ConsentLifecycleResult, error, time.Time) {
+// runLifecycle runs the workflow to its end and returns its result, the workflow's clock
+// at the end, and its error.
+func runLifecycle(t *testing.T, f *fakeConsent, setup func(env *testsuite.TestWorkflowEnvironment)) (ConsentLifecycleResult, time.Time, error) {
 	t.Helper()
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
@@ -123,7 +124,7 @@ func runLifecycle(t *testing.T, f *fakeConsent, setup func(env *testsuite.TestWo
 			t.Fatal(err)
 		}
 	}
-	return res, err, env.Now()
+	return res, env.Now(), err
 }
 
 func TestConsentLifecycle(t *testing.T) {
@@ -265,7 +266,7 @@ func TestConsentLifecycle(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := tt.fake
-			res, err, ended := runLifecycle(t, f, func(env *testsuite.TestWorkflowEnvironment) {
+			res, ended, err := runLifecycle(t, f, func(env *testsuite.TestWorkflowEnvironment) {
 				for after, fn := range tt.changes {
 					env.RegisterDelayedCallback(func() { f.change(fn) }, after)
 				}
@@ -297,7 +298,7 @@ func TestConsentLifecycle(t *testing.T) {
 func TestConsentLifecycleReminderTime(t *testing.T) {
 	f := newFakeConsent(days(30))
 	f.state.ReminderAt = at(days(16))
-	if _, err, _ := runLifecycle(t, f, nil); err != nil {
+	if _, _, err := runLifecycle(t, f, nil); err != nil {
 		t.Fatal(err)
 	}
 	if len(f.remindAt) != 1 || !f.remindAt[0].Equal(testStart.Add(days(16))) {
@@ -309,7 +310,7 @@ func TestConsentLifecycleReminderTime(t *testing.T) {
 // lifecycleLoopsPerRun reads the run continues as new, with the same input.
 func TestConsentLifecycleContinuesAsNew(t *testing.T) {
 	f := newFakeConsent(days(3650))
-	res, err, _ := runLifecycle(t, f, func(env *testsuite.TestWorkflowEnvironment) {
+	res, _, err := runLifecycle(t, f, func(env *testsuite.TestWorkflowEnvironment) {
 		for i := 1; i <= lifecycleLoopsPerRun; i++ {
 			env.RegisterDelayedCallback(func() {
 				f.change(func(f *fakeConsent) { f.state.ValidUntil = at(days(3650) + time.Duration(i)*time.Hour) })
@@ -336,7 +337,7 @@ func TestConsentLifecycleContinuesAsNew(t *testing.T) {
 // committed after the first read began).
 func TestConsentLifecycleCoalescesSignals(t *testing.T) {
 	f := newFakeConsent(days(30))
-	res, err, _ := runLifecycle(t, f, func(env *testsuite.TestWorkflowEnvironment) {
+	res, _, err := runLifecycle(t, f, func(env *testsuite.TestWorkflowEnvironment) {
 		env.RegisterDelayedCallback(func() {
 			for range 5 {
 				f.change(func(f *fakeConsent) { f.state.ValidUntil = at(days(40)) })
@@ -360,7 +361,7 @@ func TestConsentLifecycleSearchAttributes(t *testing.T) {
 		mu             sync.Mutex
 		contact, purps string
 	)
-	_, err, _ := runLifecycle(t, f, func(env *testsuite.TestWorkflowEnvironment) {
+	_, _, err := runLifecycle(t, f, func(env *testsuite.TestWorkflowEnvironment) {
 		env.OnUpsertTypedSearchAttributes(mock.Anything).Return(nil).Run(func(args mock.Arguments) {
 			sa := args.Get(0).(temporal.SearchAttributes)
 			mu.Lock()
