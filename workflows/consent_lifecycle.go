@@ -108,9 +108,11 @@ func ConsentLifecycle(ctx workflow.Context, in ConsentLifecycleInput) (ConsentLi
 			return res, nil
 		}
 
-		// The next moment to act: the reminder if one is due before the end, else the end.
+		// The next moment to act: the reminder if one is due before the end, else the end. A
+		// consent already past its end gets no reminder, only its expiry.
 		var at time.Time
-		remind := st.ReminderAt != nil && (st.ValidUntil == nil || st.ReminderAt.Before(*st.ValidUntil))
+		remind := st.ReminderAt != nil &&
+			(st.ValidUntil == nil || (st.ReminderAt.Before(*st.ValidUntil) && workflow.Now(ctx).Before(*st.ValidUntil)))
 		switch {
 		case remind:
 			at = *st.ReminderAt

@@ -220,6 +220,27 @@ func TestConsentLifecycle(t *testing.T) {
 			calls: map[string]int{"ConsentState": 1, "ExpireConsent": 1},
 		},
 		{
+			name: "a consent past its validity gets no reminder, only its expiry",
+			fake: func() *fakeConsent {
+				f := newFakeConsent(-time.Hour)
+				f.state.ReminderAt = at(-days(30))
+				return f
+			}(),
+			want:  ConsentLifecycleResult{Outcome: LifecycleExpired, Status: "expired"},
+			calls: map[string]int{"ConsentState": 1, "ExpireConsent": 1},
+		},
+		{
+			name: "a reminder overdue before the end goes out at once",
+			fake: func() *fakeConsent {
+				f := newFakeConsent(days(10))
+				f.state.ReminderAt = at(-days(20))
+				return f
+			}(),
+			want:      ConsentLifecycleResult{Outcome: LifecycleExpired, Status: "expired", Reminders: 1},
+			expiredAt: days(10), endedAt: days(10),
+			calls: map[string]int{"ConsentState": 2, "StartRenewal": 1, "ExpireConsent": 1},
+		},
+		{
 			name: "not active when started: ends",
 			fake: func() *fakeConsent {
 				f := newFakeConsent(days(30))
