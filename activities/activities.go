@@ -27,7 +27,7 @@ type Store interface {
 	PrepareVerification(ctx context.Context, requestID string) (store.VerificationPlan, error)
 	ConfirmationMail(ctx context.Context, requestID string, tokenHash []byte) (store.ConfirmationMailData, error)
 	MarkConfirmationSent(ctx context.Context, requestID string) error
-	ActivateConsents(ctx context.Context, requestID string) (int, error)
+	ActivateConsents(ctx context.Context, requestID string) ([]string, error)
 	ExpireVerification(ctx context.Context, requestID string) (store.ExpireResult, error)
 	CancelVerification(ctx context.Context, requestID string) error
 }
@@ -45,6 +45,9 @@ type Activities struct {
 	// PublicURL is where people reach Kontakt's public endpoints, e.g.
 	// "https://kontakt.example.org"; confirmation links are built on it.
 	PublicURL string
+	// Lifecycle, when set, tells each consent's ConsentLifecycle workflow that the consent
+	// changed, right after an activation commits; the lifecycle outbox catches what it misses.
+	Lifecycle Teller
 	Log       *slog.Logger
 }
 
@@ -115,13 +118,22 @@ func (a *Activities) SendConfirmation(ctx context.Context, requestID string) err
 	for i, p := range data.Purposes {
 		purposes[i] = mail.Purpose{Name: p.Name, Description: p.Description}
 	}
-	subject, text, html, err := mail.Render("confirm", data.Language, mail.ConfirmationData{
+	// A renewal (the expiry reminder) asks to keep a consent rather than to give one.
+	template := "confirm"
+	cd := mail.ConfirmationData{
 		Name:         data.Name,
 		Organisation: data.Organisation,
 		Purposes:     purposes,
 		ConfirmURL:   a.confirmURL(token),
 		ExpiresAt:    data.ExpiresAt,
-	})
+	}
+	if data.Kind == "renewal" {
+		template = "renew"
+		if data.ValidUntil != nil {
+			cd.ValidUntil = *data.ValidUntil
+		}
+	}
+	subject, text, html, err := mail.Render(template, data.Language, cd)
 	if err != nil {
 		// A template fault is ours: retried, so a fixed deploy picks the request up again.
 		a.log().ErrorContext(ctx, "activities: rendering confirmation mail", "request_id", requestID, "err", err)
@@ -156,14 +168,15 @@ func (a *Activities) SendConfirmation(ctx context.Context, requestID string) err
 	return nil
 }
 
-// ActivateConsents activates the request's consents after a recorded confirmation and
-// returns how many it activated.
+// ActivateConsents activates (or renews) the request's consents after a recorded
+// confirmation, tells their lifecycle workflows, and returns how many it activated.
 func (a *Activities) ActivateConsents(ctx context.Context, requestID string) (int, error) {
-	n, err := a.Store.ActivateConsents(ctx, requestID)
+	ids, err := a.Store.ActivateConsents(ctx, requestID)
 	if err != nil {
 		return 0, storeError("activate consents", requestID, err)
 	}
-	return n, nil
+	tellLifecycles(ctx, a.Lifecycle, a.log(), ids...)
+	return len(ids), nil
 }
 
 // ExpireVerification ends an unconfirmed request: its consents become expired-unconfirmed

@@ -29,6 +29,7 @@ const (
 type fakeStore struct {
 	Store // the other methods are not called here
 	err   error
+	kind  string // the request's kind; "" is an intake
 
 	tokenHash []byte
 	marked    int
@@ -49,8 +50,12 @@ func (s *fakeStore) ConfirmationMail(_ context.Context, id string, tokenHash []b
 		Organisation: "Spolek Příklad",
 		Purposes:     []model.Purpose{{Key: "newsletter", Name: "Zpravodaj", Description: "Jednou měsíčně novinky."}},
 		ExpiresAt:    time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC),
+		Kind:         s.kind,
+		ValidUntil:   &renewedUntil,
 	}, nil
 }
+
+var renewedUntil = time.Date(2025, 4, 1, 9, 0, 0, 0, time.UTC)
 
 func (s *fakeStore) MarkConfirmationSent(_ context.Context, id string) error {
 	s.marked++
@@ -184,7 +189,12 @@ func (s wrapStore) PrepareVerification(context.Context, string) (store.Verificat
 		ExpiresAt: time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC), PurposeKeys: []string{"newsletter"}}, s.err
 }
 
-func (s wrapStore) ActivateConsents(context.Context, string) (int, error) { return 2, s.err }
+func (s wrapStore) ActivateConsents(context.Context, string) ([]string, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	return []string{"k1", "k2"}, nil
+}
 
 func (s wrapStore) ExpireVerification(context.Context, string) (store.ExpireResult, error) {
 	return store.ExpireResult{Confirmed: false, Erased: true}, s.err

@@ -33,11 +33,13 @@ type Options struct {
 	ScanHookTimeout time.Duration
 }
 
-// Deps are what the API needs, built once in main. Verifier and Subjects may be nil.
+// Deps are what the API needs, built once in main. The workflow starters (Verifier,
+// Lifecycle, Forgetter, Subjects) are all nil when no Temporal is configured: the outboxes
+// hold the work until a worker's reconciler does it.
 type Deps struct {
-	Store    *store.Store
-	Verifier Verifier
-	// Forgetter and Subjects may be nil too; all are nil when no Temporal is configured.
+	Store     *store.Store
+	Verifier  Verifier
+	Lifecycle Lifecycle
 	Forgetter Forgetter
 	Subjects  SubjectStarter
 	Logger    *slog.Logger
@@ -49,6 +51,7 @@ type handler struct {
 	verifier  Verifier
 	forgetter Forgetter
 	subjects  SubjectStarter
+	lifecycle Lifecycle
 	log       *slog.Logger
 	opt       Options
 	dummyHash string
@@ -62,8 +65,8 @@ var templateFS embed.FS
 
 // NewHandler returns the HTTP handler serving /healthz and /api/.
 func NewHandler(d Deps) http.Handler {
-	h := &handler{store: d.Store, verifier: d.Verifier, forgetter: d.Forgetter, subjects: d.Subjects, log: d.Logger, opt: d.Options,
-		dummyHash: auth.DummyHash(d.Options.PasswordParams)}
+	h := &handler{store: d.Store, verifier: d.Verifier, lifecycle: d.Lifecycle, forgetter: d.Forgetter, subjects: d.Subjects,
+		log: d.Logger, opt: d.Options, dummyHash: auth.DummyHash(d.Options.PasswordParams)}
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, h.recoverer, h.limitBody)
 	r.Get("/healthz", h.healthz)
@@ -147,6 +150,9 @@ func (h *handler) routes(r chi.Router) {
 	r.Get("/contacts/{id}/consents", h.listContactConsents)
 	r.Post("/contacts/{id}/consents/signed", h.recordSignedConsent)
 	r.Get("/consents/{id}/scan", h.downloadScan)
+	r.Post("/contacts/{id}/consents", h.recordConsent)
+	r.Get("/consents/{id}", h.getConsent)
+	r.Post("/consents/{id}/revoke", h.revokeConsent)
 	r.Get("/verifications", h.listVerifications)
 
 	r.Put("/books/{id}/sync-grants/{userID}", h.putSyncGrant)

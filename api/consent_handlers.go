@@ -14,6 +14,7 @@ type purposeCreate struct {
 	Description    string `json:"description"`
 	Wording        string `json:"wording"`
 	ValidityMonths int    `json:"validity_months"`
+	ReminderDays   int    `json:"reminder_days"`
 }
 
 // formRequest is the body of POST and PUT /api/forms: the settings an admin chooses.
@@ -57,7 +58,7 @@ func (h *handler) createPurpose(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := h.store.CreatePurpose(r.Context(), actor(r), model.Purpose{Key: in.Key, Name: in.Name,
-		Description: in.Description, Wording: in.Wording, ValidityMonths: in.ValidityMonths})
+		Description: in.Description, Wording: in.Wording, ValidityMonths: in.ValidityMonths, ReminderDays: in.ReminderDays})
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -127,7 +128,7 @@ func (h *handler) updateForm(w http.ResponseWriter, r *http.Request) {
 }
 
 // listContactConsents shows a contact's consents with history, evidence and the Temporal
-// workflow of the request behind each.
+// workflows behind each: the verification of its request and its lifecycle.
 func (h *handler) listContactConsents(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "id")
 	if !ok {
@@ -139,9 +140,7 @@ func (h *handler) listContactConsents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for i := range cs {
-		if cs[i].RequestID != nil {
-			cs[i].WorkflowID = workflows.ConsentVerificationID(*cs[i].RequestID)
-		}
+		cs[i] = withWorkflowIDs(cs[i])
 	}
 	writeJSON(w, http.StatusOK, cs)
 }

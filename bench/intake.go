@@ -194,9 +194,9 @@ func runIntake(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	rec := workflows.NewReconciler(tc, st)
-	deps := worker.Deps{Activities: &activities.Activities{Store: st, Mailer: mailer, PublicURL: cfg.PublicURL, Log: log}, Reconciler: rec, Forget: &activities.Forget{Store: st},
-		Retention: &activities.Retention{Store: st, Verifications: workflows.Verifier{Client: tc}}}
+	deps := worker.NewDeps(st, tc, mailer, cfg.PublicURL, log)
+	rec := deps.Reconciler
+	lc := workflows.LifecycleTeller{Client: tc, Store: st}
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- worker.Run(workerCtx, tc, deps) }()
@@ -209,7 +209,7 @@ func runIntake(ctx context.Context, o options) error {
 	}()
 
 	// The API on the loopback listener.
-	stopHTTP := serve(ln, api.NewHandler(api.Deps{Store: st, Verifier: v, Logger: log, Options: apiOptions(cfg)}), log)
+	stopHTTP := serve(ln, api.NewHandler(api.Deps{Store: st, Verifier: v, Lifecycle: lc, Logger: log, Options: apiOptions(cfg)}), log)
 	defer stopHTTP()
 	logf("kontakt listening on %s, temporal on %s, smtp on %s", publicURL, ts.Address(), catcher.Addr())
 

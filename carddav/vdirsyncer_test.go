@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kontakt/kontakt/model"
 	"github.com/kontakt/kontakt/store"
@@ -177,5 +178,73 @@ func TestVdirsyncer(t *testing.T) {
 	out, err = v.run("sync")
 	if err == nil || !strings.Contains(out, "401") {
 		t.Fatalf("sync with a revoked device: err %v\n%s", err, out)
+	}
+}
+
+// TestVdirsyncerConsentExpiry: in a book that requires a consent, a contact whose consent
+// expires (marked by store.ExpireConsent, as the ConsentLifecycle workflow's activity does)
+// leaves the local folder at the next sync, and comes back after a new consent.
+func TestVdirsyncerConsentExpiry(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	p, err := e.st.CreatePurpose(ctx, e.admin, model.Purpose{Key: "newsletter", Name: "Newsletter", Wording: "Zasílejte mi novinky."})
+	must(t, err)
+	b, err := e.st.CreateBook(ctx, e.admin, "Newsletter", "")
+	must(t, err)
+	_, err = e.st.UpdateBook(ctx, e.admin, b.ID, store.BookPatch{RequiredPurposeID: &p.ID})
+	must(t, err)
+	e.books["newsletter"] = b
+	e.grant("jana", "newsletter", model.RoleEditor)
+	e.syncGrant("jana", "newsletter", model.SyncRead)
+	consent := func(contactID string, until time.Time) string {
+		t.Helper()
+		id, err := e.st.RecordConsent(ctx, e.admin, store.ConsentRecord{ContactID: contactID, PurposeID: p.ID,
+			Source: model.SourceBranch, GivenAt: time.Now().Add(-time.Hour), ValidUntil: &until})
+		must(t, err)
+		return id
+	}
+	alena := e.contact("newsletter", model.Contact{Kind: model.KindPerson, GivenName: "Alena", FamilyName: "Veselá",
+		Emails: []model.Email{{Value: "alena@vesela.example", Label: "work"}}})
+	bohus := e.contact("newsletter", model.Contact{Kind: model.KindPerson, GivenName: "Bohuslav", FamilyName: "Černý",
+		Emails: []model.Email{{Value: "bohus@cerny.example", Label: "work"}}})
+	consent(alena.ID, time.Now().Add(time.Hour))
+	consent(bohus.ID, time.Now().Add(time.Hour))
+
+	v := newVdir(t, e, "jana")
+	v.mustRun("discover")
+	v.mustRun("sync")
+	held := func() []string {
+		var out []string
+		for name := range v.files(b.ID) {
+			out = append(out, strings.TrimSuffix(name, ".vcf"))
+		}
+		slices.Sort(out)
+		return out
+	}
+	both := []string{alena.ID, bohus.ID}
+	slices.Sort(both)
+	if got := held(); !slices.Equal(got, both) {
+		t.Fatalf("local Newsletter %v, want both consenting contacts %v", got, both)
+	}
+
+	// Alena's consent is shortened to end in a second; then it expires.
+	id := consent(alena.ID, time.Now().Add(time.Second))
+	time.Sleep(1100 * time.Millisecond)
+	expired, err := e.st.ExpireConsent(ctx, id)
+	if err != nil || !expired {
+		t.Fatalf("ExpireConsent: %v %v", expired, err)
+	}
+	out := v.mustRun("sync")
+	if got := held(); !slices.Equal(got, []string{bohus.ID}) {
+		t.Fatalf("after the expiry the device holds %v, want only %s\n%s", got, bohus.ID, out)
+	}
+
+	consent(alena.ID, time.Now().Add(time.Hour))
+	v.mustRun("sync")
+	if got := held(); !slices.Equal(got, both) {
+		t.Fatalf("after re-consent the device holds %v, want %v", got, both)
+	}
+	if card := v.files(b.ID)[alena.ID+".vcf"]; !strings.Contains(card, "Veselá") {
+		t.Errorf("re-synced card: %s", card)
 	}
 }

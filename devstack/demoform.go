@@ -42,30 +42,13 @@ func SeedDemoForm(ctx context.Context, st *store.Store, publicURL string) (model
 			book = b
 		}
 	}
+	purposes, err := ensureDemoPurposes(ctx, st, a)
+	if err != nil {
+		return model.Form{}, err
+	}
 	var ids []string
-	for _, p := range []model.Purpose{
-		{Key: "newsletter", Name: "Newsletter", Description: "Novinky a nabídky e-mailem, nejvýše jednou měsíčně.",
-			Wording: "Souhlasím, aby mi Stavebniny Demo s.r.o. zasílaly e-mailem novinky a obchodní nabídky, nejvýše jednou měsíčně. Souhlas mohu kdykoli odvolat.", ValidityMonths: 24},
-		{Key: "events", Name: "Pozvánky na akce", Description: "Pozvánky na veletrhy, školení a firemní akce.",
-			Wording: "Souhlasím se zasíláním pozvánek na veletrhy, školení a akce Stavebniny Demo s.r.o. Souhlas mohu kdykoli odvolat.", ValidityMonths: 12},
-	} {
-		created, err := st.CreatePurpose(ctx, a, p)
-		var ce *store.ConflictError
-		if errors.As(err, &ce) {
-			ps, lerr := st.ListPurposes(ctx)
-			if lerr != nil {
-				return model.Form{}, lerr
-			}
-			for _, existing := range ps {
-				if existing.Key == p.Key {
-					created, err = existing, nil
-				}
-			}
-		}
-		if err != nil {
-			return model.Form{}, fmt.Errorf("devstack: demo purpose %s: %w", p.Key, err)
-		}
-		ids = append(ids, created.ID)
+	for _, p := range demoPurposes {
+		ids = append(ids, purposes[p.Key].ID)
 	}
 	f, err := st.CreateForm(ctx, a, model.Form{Name: DemoFormName, BookID: book.ID, PurposeIDs: ids, Language: "cs",
 		AllowedOrigins: demoOrigins(publicURL), HoneypotField: "website", Organisation: "Stavebniny Demo s.r.o.",
@@ -76,6 +59,38 @@ func SeedDemoForm(ctx context.Context, st *store.Store, publicURL string) (model
 		return model.Form{}, fmt.Errorf("devstack: demo form: %w", err)
 	}
 	return f, nil
+}
+
+// demoPurposes are the demo organisation's consent purposes. The newsletter's reminder
+// mails a person 30 days before a consent from the web form expires, asking to renew it.
+var demoPurposes = []model.Purpose{
+	{Key: "newsletter", Name: "Newsletter", Description: "Novinky a nabídky e-mailem, nejvýše jednou měsíčně.",
+		Wording: "Souhlasím, aby mi Stavebniny Demo s.r.o. zasílaly e-mailem novinky a obchodní nabídky, nejvýše jednou měsíčně. Souhlas mohu kdykoli odvolat.", ValidityMonths: 24, ReminderDays: 30},
+	{Key: "events", Name: "Pozvánky na akce", Description: "Pozvánky na veletrhy, školení a firemní akce.",
+		Wording: "Souhlasím se zasíláním pozvánek na veletrhy, školení a akce Stavebniny Demo s.r.o. Souhlas mohu kdykoli odvolat.", ValidityMonths: 12},
+}
+
+// ensureDemoPurposes makes the demo purposes that do not exist yet and returns them all by key.
+func ensureDemoPurposes(ctx context.Context, st *store.Store, a store.Actor) (map[string]model.Purpose, error) {
+	existing, err := st.ListPurposes(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("devstack: demo purposes: %w", err)
+	}
+	out := map[string]model.Purpose{}
+	for _, p := range existing {
+		out[p.Key] = p
+	}
+	for _, p := range demoPurposes {
+		if _, ok := out[p.Key]; ok {
+			continue
+		}
+		created, err := st.CreatePurpose(ctx, a, p)
+		if err != nil {
+			return nil, fmt.Errorf("devstack: demo purpose %s: %w", p.Key, err)
+		}
+		out[p.Key] = created
+	}
+	return out, nil
 }
 
 // demoOrigins are the origins the demo form accepts: Kontakt's own, under both loopback

@@ -14,8 +14,9 @@ import (
 //go:embed templates/*
 var templateFS embed.FS
 
-// ConfirmationData fills the "confirm" template: the double opt-in mail
-// asking a person to confirm the consents they requested.
+// ConfirmationData fills the "confirm" template, the double opt-in mail
+// asking a person to confirm the consents they requested, and the "renew"
+// template, the expiry reminder asking them to renew consents they gave.
 type ConfirmationData struct {
 	// Name is the person's name as they entered it; may be empty.
 	Name string
@@ -28,6 +29,9 @@ type ConfirmationData struct {
 	// ExpiresAt is when ConfirmURL stops working, in the organisation's
 	// time zone.
 	ExpiresAt time.Time
+	// ValidUntil is, in the "renew" mail (the expiry reminder), when the
+	// consent being renewed ends; zero when unknown.
+	ValidUntil time.Time
 }
 
 // Purpose is one purpose of processing as shown to the person.

@@ -157,3 +157,54 @@ func TestLang(t *testing.T) {
 		}
 	}
 }
+
+// The expiry reminder asks to renew, says when the consent ends, and links like "confirm".
+func TestRenderRenew(t *testing.T) {
+	for _, tc := range []struct {
+		lang, subject string
+		text, html    []string
+	}{
+		{
+			lang:    "cs",
+			subject: "Platnost vašeho souhlasu brzy skončí – Spolek přátel & lesa",
+			text: []string{"jste dříve udělili souhlas", "- Zpravodaj: Měsíční novinky o naší práci.",
+				"Platnost souhlasu skončí 1. 2. 2027 00:00.", "https://kontakt.example.org/consent/confirm/tok?a=1&b=2",
+				"Odkaz platí do 2. 1. 2027 14:05.", "souhlas sám skončí"},
+			html: []string{">Prodloužit souhlas</a>", "<strong>1. 2. 2027 00:00</strong>"},
+		},
+		{
+			lang:    "en",
+			subject: "Your consent is about to expire – Spolek přátel & lesa",
+			text: []string{"Hello Jan,", "Your consent ends on 1 February 2027, 00:00.",
+				"https://kontakt.example.org/consent/confirm/tok?a=1&b=2", "The link is valid until 2 January 2027, 14:05."},
+			html: []string{">Renew consent</a>", "<strong>1 February 2027, 00:00</strong>"},
+		},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			d := confirmData("Jan")
+			d.ValidUntil = time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC)
+			subject, text, html, err := mail.Render("renew", tc.lang, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if subject != tc.subject {
+				t.Errorf("subject = %q", subject)
+			}
+			for _, want := range tc.text {
+				if !strings.Contains(text, want) {
+					t.Errorf("text lacks %q:\n%s", want, text)
+				}
+			}
+			for _, want := range tc.html {
+				if !strings.Contains(html, want) {
+					t.Errorf("HTML lacks %q:\n%s", want, html)
+				}
+			}
+		})
+	}
+	// Without the end date it still reads.
+	_, text, _, err := mail.Render("renew", "en", confirmData(""))
+	if err != nil || !strings.Contains(text, "Your consent ends soon.") || !strings.HasPrefix(text, "Hello,\n") {
+		t.Errorf("renew without an end date: %v\n%s", err, text)
+	}
+}

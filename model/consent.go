@@ -1,6 +1,11 @@
 package model
 
-import "time"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
 
 // ConsentStatus is where a consent stands.
 type ConsentStatus string
@@ -27,15 +32,18 @@ const (
 // Purpose is something an organisation asks consent for, with the exact wording a person
 // agrees to. Changing the wording raises WordingVersion.
 type Purpose struct {
-	ID             string    `json:"id"`
-	Key            string    `json:"key"`
-	Name           string    `json:"name"`
-	Description    string    `json:"description"`
-	Wording        string    `json:"wording"`
-	WordingVersion int       `json:"wording_version"`
-	ValidityMonths int       `json:"validity_months"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	ID             string `json:"id"`
+	Key            string `json:"key"`
+	Name           string `json:"name"`
+	Description    string `json:"description"`
+	Wording        string `json:"wording"`
+	WordingVersion int    `json:"wording_version"`
+	ValidityMonths int    `json:"validity_months"`
+	// ReminderDays, when above 0, mails a person whose consent came from a web form this
+	// many days before it expires, asking to renew it (double opt-in again).
+	ReminderDays int       `json:"reminder_days"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
 // Form is a web form on the organisation's site that collects consents into a book. Key
@@ -82,6 +90,8 @@ type Consent struct {
 	// Scans are the scanned signed forms of the consent, newest first: what and how large,
 	// never the bytes.
 	Scans []ScanInfo `json:"scans"`
+	// LifecycleWorkflowID is the consent's ConsentLifecycle workflow, once it was active.
+	LifecycleWorkflowID string `json:"lifecycle_workflow_id,omitempty"`
 }
 
 // ConsentEvent is one entry of a consent's append-only history.
@@ -106,4 +116,27 @@ type ConsentRequest struct {
 	MailsSent  int        `json:"mails_sent"`
 	LastMailAt *time.Time `json:"last_mail_at"`
 	WorkflowID string     `json:"workflow_id"`
+}
+
+// ConsentVersion names one version of a consent: its id and the updated_at it had. The
+// lifecycle outbox hands versions around as strings (String, ParseConsentVersion), so that
+// what a reader marks as told is the version it read, not a later one.
+type ConsentVersion struct {
+	ID        string
+	UpdatedAt time.Time
+}
+
+// String is "<id>@<updated_at in microseconds since the Unix epoch>".
+func (v ConsentVersion) String() string {
+	return v.ID + "@" + strconv.FormatInt(v.UpdatedAt.UnixMicro(), 10)
+}
+
+// ParseConsentVersion reads what ConsentVersion.String wrote.
+func ParseConsentVersion(s string) (ConsentVersion, error) {
+	id, micros, ok := strings.Cut(s, "@")
+	n, err := strconv.ParseInt(micros, 10, 64)
+	if !ok || id == "" || err != nil {
+		return ConsentVersion{}, fmt.Errorf("model: malformed consent version %q", s)
+	}
+	return ConsentVersion{ID: id, UpdatedAt: time.UnixMicro(n).UTC()}, nil
 }

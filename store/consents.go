@@ -139,13 +139,7 @@ func (s *Store) RecordConsent(ctx context.Context, actor Actor, rec ConsentRecor
 	}
 	var id string
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var bookID string
-		err := tx.QueryRow(ctx, `SELECT c.book_id FROM contacts c WHERE c.id = $2 AND `+contactInVisibleBook,
-			actor.UserID, rec.ContactID).Scan(&bookID)
-		if err != nil {
-			return err
-		}
-		if err := requireRole(ctx, tx, actor, bookID, "editor"); err != nil {
+		if err := consentWriteAccess(ctx, tx, actor, rec.ContactID); err != nil {
 			return err
 		}
 		evidence := map[string]any{}
@@ -156,7 +150,7 @@ func (s *Store) RecordConsent(ctx context.Context, actor Actor, rec ConsentRecor
 		var validity int
 		var wordingVersion int
 		var wordingSHA string
-		err = tx.QueryRow(ctx, `SELECT validity_months, wording_version, encode(sha256(convert_to(wording, 'UTF8')), 'hex')
+		err := tx.QueryRow(ctx, `SELECT validity_months, wording_version, encode(sha256(convert_to(wording, 'UTF8')), 'hex')
 			FROM purposes WHERE id = $1`, rec.PurposeID).Scan(&validity, &wordingVersion, &wordingSHA)
 		if err == pgx.ErrNoRows {
 			return &model.FieldError{Field: "purpose_id", Msg: "no such purpose"}

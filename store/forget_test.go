@@ -134,7 +134,7 @@ func seedSubject(t *testing.T, e *doi) model.Contact {
 	if _, _, err := e.st.Confirm(ctx, auth.HashSecret(secret), subject.ip, subject.agent); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := e.st.ActivateConsents(ctx, res.RequestID); err != nil || n != 1 {
+	if n, err := e.st.ActivateConsents(ctx, res.RequestID); err != nil || len(n) != 1 {
 		t.Fatalf("ActivateConsents: %d, %v", n, err)
 	}
 	// Signed at a branch, with a scan that carries the name.

@@ -13,11 +13,11 @@ import (
 	"github.com/kontakt/kontakt/model"
 )
 
-const purposeColumns = `id, key, name, description, wording, wording_version, validity_months, created_at, updated_at`
+const purposeColumns = `id, key, name, description, wording, wording_version, validity_months, reminder_days, created_at, updated_at`
 
 func scanPurpose(row pgx.Row) (model.Purpose, error) {
 	var p model.Purpose
-	err := row.Scan(&p.ID, &p.Key, &p.Name, &p.Description, &p.Wording, &p.WordingVersion, &p.ValidityMonths, &p.CreatedAt, &p.UpdatedAt)
+	err := row.Scan(&p.ID, &p.Key, &p.Name, &p.Description, &p.Wording, &p.WordingVersion, &p.ValidityMonths, &p.ReminderDays, &p.CreatedAt, &p.UpdatedAt)
 	return p, wrap(err)
 }
 
@@ -27,6 +27,7 @@ type PurposePatch struct {
 	Description    *string `json:"description"`
 	Wording        *string `json:"wording"`
 	ValidityMonths *int    `json:"validity_months"`
+	ReminderDays   *int    `json:"reminder_days"`
 }
 
 func validatePurpose(p *model.Purpose) error {
@@ -42,6 +43,8 @@ func validatePurpose(p *model.Purpose) error {
 		return &model.FieldError{Field: "wording", Msg: "the wording the person agrees to is required (up to 20000 characters)"}
 	case p.ValidityMonths < 1 || p.ValidityMonths > 120:
 		return &model.FieldError{Field: "validity_months", Msg: "must be 1 to 120"}
+	case p.ReminderDays < 0 || p.ReminderDays > 365:
+		return &model.FieldError{Field: "reminder_days", Msg: "must be 0 (no reminder) to 365"}
 	}
 	return nil
 }
@@ -72,8 +75,8 @@ func (s *Store) CreatePurpose(ctx context.Context, actor Actor, p model.Purpose)
 			return err
 		}
 		var err error
-		out, err = scanPurpose(tx.QueryRow(ctx, `INSERT INTO purposes (key, name, description, wording, validity_months)
-			VALUES ($1, $2, $3, $4, $5) RETURNING `+purposeColumns, p.Key, p.Name, p.Description, p.Wording, p.ValidityMonths))
+		out, err = scanPurpose(tx.QueryRow(ctx, `INSERT INTO purposes (key, name, description, wording, validity_months, reminder_days)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+purposeColumns, p.Key, p.Name, p.Description, p.Wording, p.ValidityMonths, p.ReminderDays))
 		if err != nil {
 			return err
 		}
@@ -117,6 +120,9 @@ func (s *Store) UpdatePurpose(ctx context.Context, actor Actor, id string, p Pur
 		if p.ValidityMonths != nil {
 			next.ValidityMonths = *p.ValidityMonths
 		}
+		if p.ReminderDays != nil {
+			next.ReminderDays = *p.ReminderDays
+		}
 		if err := validatePurpose(&next); err != nil {
 			return err
 		}
@@ -124,8 +130,8 @@ func (s *Store) UpdatePurpose(ctx context.Context, actor Actor, id string, p Pur
 			next.WordingVersion++
 		}
 		out, err = scanPurpose(tx.QueryRow(ctx, `UPDATE purposes SET name = $2, description = $3, wording = $4,
-			wording_version = $5, validity_months = $6, updated_at = now() WHERE id = $1 RETURNING `+purposeColumns,
-			id, next.Name, next.Description, next.Wording, next.WordingVersion, next.ValidityMonths))
+			wording_version = $5, validity_months = $6, reminder_days = $7, updated_at = now() WHERE id = $1 RETURNING `+purposeColumns,
+			id, next.Name, next.Description, next.Wording, next.WordingVersion, next.ValidityMonths, next.ReminderDays))
 		if err != nil {
 			return err
 		}

@@ -263,7 +263,9 @@ const requestPurposes = `SELECT ` + purposeColumns + ` FROM purposes WHERE id = 
 		(SELECT purpose_ids FROM consent_requests WHERE id = $1)::uuid[])
 	ORDER BY array_position((SELECT f.purpose_ids FROM forms f JOIN consent_requests r ON r.form_id = f.id WHERE r.id = $1), id)`
 
-// ConfirmationMailData is what the confirmation mail says.
+// ConfirmationMailData is what the confirmation mail says. Kind is the request's kind:
+// "intake", or "renewal" for the expiry reminder, whose mail says when the current consent
+// ends (ValidUntil, the earliest end among the request's purposes).
 type ConfirmationMailData struct {
 	To           string
 	Name         string
@@ -271,6 +273,8 @@ type ConfirmationMailData struct {
 	Organisation string
 	Purposes     []model.Purpose
 	ExpiresAt    time.Time
+	Kind         string
+	ValidUntil   *time.Time
 }
 
 // ConfirmationMail stores a new confirmation token (by its SHA-256) for a pending request
@@ -278,10 +282,12 @@ type ConfirmationMailData struct {
 func (s *Store) ConfirmationMail(ctx context.Context, requestID string, tokenHash []byte) (ConfirmationMailData, error) {
 	var d ConfirmationMailData
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `SELECT r.email, r.name, r.language, f.organisation, r.expires_at
+		if err := tx.QueryRow(ctx, `SELECT r.email, r.name, r.language, f.organisation, r.expires_at, r.kind,
+				(SELECT min(c.valid_until) FROM consents c WHERE r.kind = 'renewal' AND c.contact_id = r.contact_id
+				    AND c.purpose_id = ANY(r.purpose_ids) AND c.status = 'active')
 			FROM consent_requests r JOIN forms f ON f.id = r.form_id
 			WHERE r.id = $1 AND r.status = 'pending'`, requestID).
-			Scan(&d.To, &d.Name, &d.Language, &d.Organisation, &d.ExpiresAt); err != nil {
+			Scan(&d.To, &d.Name, &d.Language, &d.Organisation, &d.ExpiresAt, &d.Kind, &d.ValidUntil); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, requestPurposes, requestID)
@@ -378,15 +384,19 @@ func (s *Store) Confirm(ctx context.Context, tokenHash []byte, ip, userAgent str
 	return requestID, already, wrap(err)
 }
 
-// ActivateConsents turns the pending consents of a confirmed request active, valid for
-// their purpose's validity from the confirmation, with the confirmation in their evidence.
-// It returns how many it activated; a request not (yet) confirmed activates none.
-func (s *Store) ActivateConsents(ctx context.Context, requestID string) (int, error) {
-	n := 0
+// ActivateConsents turns the consents of a confirmed request active, valid for their
+// purpose's validity from the confirmation, with the confirmation in their evidence, and
+// returns the ids of those it activated; a request not (yet) confirmed activates none. A
+// consent still active is renewed the same way (a renewal request, or the person confirming
+// the form again): new validity, evidence and history entry, and a new reminder cycle.
+func (s *Store) ActivateConsents(ctx context.Context, requestID string) ([]string, error) {
+	var ids []string
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		// The consents of the request's contact and purposes that wait for a confirmation,
 		// whichever request last touched them: a second form's request may have taken them
-		// over, or expired them, while this one's link was still valid.
+		// over, or expired them, while this one's link was still valid. An active consent
+		// is renewed only by a later confirmation than the one it holds, and once (o is the
+		// row as it was before this update).
 		rows, err := tx.Query(ctx, `UPDATE consents c SET status = 'active', request_id = r.id, source = 'web_form',
 				given_at = r.created_at, confirmed_at = r.confirmed_at,
 				valid_until = r.confirmed_at + make_interval(months => p.validity_months),
@@ -394,12 +404,17 @@ func (s *Store) ActivateConsents(ctx context.Context, requestID string) (int, er
 				                              'form_id', r.form_id, 'wording_version', p.wording_version,
 				                              'wording_sha256', encode(sha256(convert_to(p.wording, 'UTF8')), 'hex'),
 				                              'confirmed_at', r.confirmed_at, 'confirm_ip', r.confirm_ip,
-				                              'confirm_user_agent', r.confirm_user_agent),
-				updated_at = now()
-			FROM consent_requests r, purposes p
+				                              'confirm_user_agent', r.confirm_user_agent)
+				           || CASE WHEN r.kind = 'renewal' THEN jsonb_build_object('renewal_of_request', o.request_id)
+				                   ELSE '{}'::jsonb END,
+				reminded_at = NULL, updated_at = now()
+			FROM consent_requests r, purposes p, consents o
 			WHERE r.id = $1 AND r.status = 'confirmed' AND c.contact_id = r.contact_id AND c.purpose_id = ANY(r.purpose_ids)
-			  AND c.status IN ('pending', 'expired') AND p.id = c.purpose_id
-			RETURNING c.id, c.valid_until, c.evidence, c.contact_id`, requestID)
+			  AND p.id = c.purpose_id AND o.id = c.id
+			  AND (o.status IN ('pending', 'expired')
+			       OR (o.status = 'active' AND o.request_id IS DISTINCT FROM r.id
+			           AND (o.confirmed_at IS NULL OR o.confirmed_at < r.confirmed_at)))
+			RETURNING c.id, c.valid_until, c.evidence, c.contact_id, o.status = 'active'`, requestID)
 		if err != nil {
 			return err
 		}
@@ -407,11 +422,12 @@ func (s *Store) ActivateConsents(ctx context.Context, requestID string) (int, er
 			id, contactID string
 			until         time.Time
 			evidence      map[string]any
+			renewed       bool
 		}
 		var acts []act
 		for rows.Next() {
 			var a act
-			if err := rows.Scan(&a.id, &a.until, &a.evidence, &a.contactID); err != nil {
+			if err := rows.Scan(&a.id, &a.until, &a.evidence, &a.contactID, &a.renewed); err != nil {
 				rows.Close()
 				return err
 			}
@@ -423,18 +439,22 @@ func (s *Store) ActivateConsents(ctx context.Context, requestID string) (int, er
 		}
 		var contacts []string
 		for _, a := range acts {
-			if err := consentEvent(ctx, tx, a.id, "active", "confirmed by double opt-in", Actor{Channel: "web"}, &a.until, a.evidence); err != nil {
+			reason := "confirmed by double opt-in"
+			if a.renewed {
+				reason = "renewed by double opt-in"
+			}
+			if err := consentEvent(ctx, tx, a.id, "active", reason, Actor{Channel: "web"}, &a.until, a.evidence); err != nil {
 				return err
 			}
 			contacts = append(contacts, a.contactID)
+			ids = append(ids, a.id)
 		}
-		n = len(acts)
-		if n == 0 {
+		if len(acts) == 0 {
 			return nil
 		}
-		return audit(ctx, tx, Actor{Channel: "system"}, "consent.activate", dedupe(contacts), &requestID, map[string]any{"count": n})
+		return audit(ctx, tx, Actor{Channel: "system"}, "consent.activate", dedupe(contacts), &requestID, map[string]any{"count": len(acts)})
 	})
-	return n, wrap(err)
+	return ids, wrap(err)
 }
 
 // ExpireResult says how an unconfirmed request ended: Confirmed when a confirmation was

@@ -130,6 +130,12 @@ func (e *doi) confirm(t *testing.T, secret string) string {
 	return id
 }
 
+// activate activates the request's consents and returns how many it activated.
+func (e *doi) activate(ctx context.Context, requestID string) (int, error) {
+	ids, err := e.st.ActivateConsents(ctx, requestID)
+	return len(ids), err
+}
+
 func newSecret(t *testing.T) string {
 	t.Helper()
 	b := make([]byte, 24)
@@ -531,7 +537,7 @@ func TestConfirmAndActivate(t *testing.T) {
 	e := newDOI(t)
 	in := e.intake(t, e.form, "karel.novy@example.cz", "Karel Nový")
 	plan := e.prepare(t, in.RequestID)
-	if n, err := e.st.ActivateConsents(ctx, in.RequestID); err != nil || n != 0 {
+	if n, err := e.activate(ctx, in.RequestID); err != nil || n != 0 {
 		t.Fatalf("activation before confirmation: %d, %v", n, err)
 	}
 
@@ -607,7 +613,7 @@ func TestConfirmAndActivate(t *testing.T) {
 		}
 	}
 
-	n, err := e.st.ActivateConsents(ctx, in.RequestID)
+	n, err := e.activate(ctx, in.RequestID)
 	if err != nil || n != 3 {
 		t.Fatalf("ActivateConsents: %d, %v; want 3", n, err)
 	}
@@ -636,7 +642,7 @@ func TestConfirmAndActivate(t *testing.T) {
 			t.Errorf("consent %s activation event %+v", k, ev)
 		}
 	}
-	if n, err := e.st.ActivateConsents(ctx, in.RequestID); err != nil || n != 0 {
+	if n, err := e.activate(ctx, in.RequestID); err != nil || n != 0 {
 		t.Errorf("second ActivateConsents: %d, %v; want 0", n, err)
 	}
 	entries, err := e.st.ListAudit(ctx, store.AuditFilter{Action: "consent.activate"})
@@ -655,7 +661,7 @@ func TestActiveConsentNotDowngraded(t *testing.T) {
 	a := e.intake(t, e.form, "karel.novy@example.cz", "Karel Nový", "newsletter")
 	planA := e.prepare(t, a.RequestID)
 	e.confirm(t, e.mail(t, a.RequestID))
-	if n, err := e.st.ActivateConsents(ctx, a.RequestID); err != nil || n != 1 {
+	if n, err := e.activate(ctx, a.RequestID); err != nil || n != 1 {
 		t.Fatalf("activate: %d %v", n, err)
 	}
 	active := e.consents(t, planA.ContactID)["newsletter"]
@@ -866,7 +872,7 @@ func TestExpireVerification(t *testing.T) {
 			t.Errorf("audit entries %d → %d", audits, n)
 		}
 		// The workflow then activates as usual.
-		if n, err := e.st.ActivateConsents(ctx, in.RequestID); err != nil || n != 3 {
+		if n, err := e.activate(ctx, in.RequestID); err != nil || n != 3 {
 			t.Errorf("activate after a late confirmation: %d %v", n, err)
 		}
 	})
@@ -950,7 +956,7 @@ func TestCancelVerification(t *testing.T) {
 	if pv, err := e.st.PreviewConfirmation(ctx, auth.HashSecret(secret)); err != nil || pv.Status != "cancelled" || pv.Used {
 		t.Errorf("preview after cancel: %+v %v", pv, err)
 	}
-	if n, err := e.st.ActivateConsents(ctx, in.RequestID); err != nil || n != 0 {
+	if n, err := e.activate(ctx, in.RequestID); err != nil || n != 0 {
 		t.Errorf("activate after cancel: %d %v", n, err)
 	}
 	if _, err := e.st.ConfirmationMail(ctx, in.RequestID, auth.HashSecret(newSecret(t))); !errors.Is(err, store.ErrNotFound) {
@@ -1001,7 +1007,7 @@ func TestConfirmRejects(t *testing.T) {
 	if pv, err := e.st.PreviewConfirmation(ctx, hash); err != nil || !pv.Expired || pv.Used || pv.Status != "pending" {
 		t.Errorf("preview of the expired link: %+v %v", pv, err)
 	}
-	if n, err := e.st.ActivateConsents(ctx, in.RequestID); err != nil || n != 0 {
+	if n, err := e.activate(ctx, in.RequestID); err != nil || n != 0 {
 		t.Errorf("activate: %d %v", n, err)
 	}
 	for k, c := range e.consents(t, plan.ContactID) {
@@ -1254,7 +1260,7 @@ func TestOverlappingRequests(t *testing.T) {
 		t.Fatalf("second plan %+v, want contact %s reused", planB, planA.ContactID)
 	}
 	e.confirm(t, tokenA)
-	n, err := e.st.ActivateConsents(ctx, a.RequestID)
+	n, err := e.activate(ctx, a.RequestID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,7 @@ type Deps struct {
 	Forget     *activities.Forget
 	Retention  *activities.Retention
 	Subject    *activities.Subject
+	Lifecycle  *activities.Lifecycle
 }
 
 // Run registers everything, ensures the schedules, and processes tasks until ctx is done;
@@ -54,11 +55,13 @@ func New(c client.Client, d Deps) sdkworker.Worker {
 	w.RegisterWorkflow(workflows.ForgetContact)
 	w.RegisterWorkflow(workflows.RetentionSweep)
 	w.RegisterWorkflow(workflows.SubjectAccess)
+	w.RegisterWorkflow(workflows.ConsentLifecycle)
 	w.RegisterActivity(d.Activities)
 	w.RegisterActivity(d.Reconciler)
 	w.RegisterActivity(d.Forget)
 	w.RegisterActivity(d.Retention)
 	w.RegisterActivity(d.Subject)
+	w.RegisterActivity(d.Lifecycle)
 	return w
 }
 

@@ -19,7 +19,7 @@ func TestNewRegisters(t *testing.T) {
 	}
 	defer c.Close()
 	if w := New(c, Deps{Activities: &activities.Activities{}, Reconciler: &activities.Reconciler{}, Forget: &activities.Forget{},
-		Retention: &activities.Retention{}, Subject: &activities.Subject{}}); w == nil {
+		Retention: &activities.Retention{}, Subject: &activities.Subject{}, Lifecycle: &activities.Lifecycle{}}); w == nil {
 		t.Fatal("no worker")
 	}
 }

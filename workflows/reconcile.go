@@ -42,10 +42,15 @@ type Outbox interface {
 	MarkErasureStarted(ctx context.Context, contactID string) error
 	UnstartedSubjectRequests(ctx context.Context, limit int) ([]string, error)
 	MarkSubjectRequestStarted(ctx context.Context, requestID string) error
+	OverdueConsents(ctx context.Context, limit int) ([]string, error)
+	ExpireOverdueConsent(ctx context.Context, consentID string) error
+	UntoldLifecycles(ctx context.Context, limit int) ([]string, error)
+	MarkLifecycleTold(ctx context.Context, version string) error
 }
 
 // NewReconciler wires the outbox lanes to the functions that start and signal the
-// workflows through c.
+// workflows through c. The expiry sweep comes before the lifecycle lane, so that the
+// lifecycles of the consents it expires are told in the same run.
 func NewReconciler(c client.Client, o Outbox) *activities.Reconciler {
 	v := Verifier{Client: c}
 	return &activities.Reconciler{Lanes: []activities.Lane{
@@ -55,5 +60,11 @@ func NewReconciler(c client.Client, o Outbox) *activities.Reconciler {
 		{Name: "erasures", List: o.UnstartedErasures, Mark: o.MarkErasureStarted, Do: Forgetter{Client: c}.StartForget},
 		{Name: "subject request starts", List: o.UnstartedSubjectRequests, Do: SubjectStarter{Client: c}.StartSubjectRequest,
 			Mark: o.MarkSubjectRequestStarted},
+		// A safety net: consents whose lifecycle workflow missed their expiry by more than
+		// store.ExpiryGrace (the policy hides them already; this writes status, history
+		// and feed). Expiring is the whole action, so there is nothing to mark.
+		{Name: "overdue consents", List: o.OverdueConsents, Do: o.ExpireOverdueConsent,
+			Mark: func(context.Context, string) error { return nil }},
+		{Name: "lifecycle changes", List: o.UntoldLifecycles, Do: tellVersion(c), Mark: o.MarkLifecycleTold},
 	}}
 }

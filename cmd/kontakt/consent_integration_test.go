@@ -230,7 +230,8 @@ func TestDoubleOptIn(t *testing.T) {
 	if err := run.Get(context.Background(), &result); err != nil || result.Outcome != "confirmed" {
 		t.Fatalf("workflow %s: %+v %v", wid, result, err)
 	}
-	query := fmt.Sprintf("ContactID = %q", consent.ContactID)
+	// (Its consent's lifecycle carries the same ContactID.)
+	query := fmt.Sprintf("ContactID = %q AND WorkflowType = 'ConsentVerification'", consent.ContactID)
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		resp, err := c.ListWorkflow(context.Background(), listRequest(query))

@@ -114,6 +114,10 @@ func runDev(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.
 			mux.Handle("/dev/form-example", devstack.FormExampleHandler(pf))
 		}
 	}
+	// The book that requires a consent, for the consent-expiry walk-through in the README.
+	if _, err := devstack.SeedDemoNewsletter(ctx, st); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
 	mountCardDAV(mux, st, log)
 	mux.Handle("/", apiHandler(cfg, log, st, tc))
 
@@ -188,6 +192,11 @@ Sync to a phone or Thunderbird (CardDAV, only books you hold a sync grant for):
        -d '{"name":"iPhone"}' %s/api/devices        # prints the device's app password, once
   CardDAV URL: %s/dav/  (or just the server: %s, discovery via /.well-known/carddav)
   user name: your login; password: the device's app password (never your login password)
+
+Consent expiry: the book Newsletter shows only people with a current newsletter consent;
+  README.md ("Consent expiry, renewal and revocation") walks through recording one that
+  expires in two minutes, watching the contact leave the API and a synced phone, and
+  bringing it back.
 
 Ctrl-C stops Kontakt and its PostgreSQL.
 `, login, password, base, base, base, base, base, base, base)

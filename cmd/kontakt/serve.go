@@ -105,6 +105,7 @@ func apiHandler(cfg config.Config, log *slog.Logger, st *store.Store, c client.C
 	d := api.Deps{Store: st, Logger: log}
 	if c != nil {
 		d.Verifier, d.Forgetter, d.Subjects = workflows.Verifier{Client: c}, workflows.Forgetter{Client: c}, workflows.SubjectStarter{Client: c}
+		d.Lifecycle = lifecycleTeller(st, c)
 	}
 	d.Options = api.Options{
 		SessionTTL:       cfg.SessionTTL,

@@ -80,13 +80,12 @@ func newMailer(cfg config.Config, host string, port int, tlsMode string, log *sl
 
 // workerDeps builds what the worker registers.
 func workerDeps(cfg config.Config, st *store.Store, c client.Client, mailer activities.Mailer, log *slog.Logger) worker.Deps {
-	return worker.Deps{
-		Activities: &activities.Activities{Store: st, Mailer: mailer, PublicURL: cfg.PublicURL, Log: log},
-		Reconciler: reconciler(st, c),
-		Forget:     &activities.Forget{Store: st},
-		Retention:  &activities.Retention{Store: st, Verifications: workflows.Verifier{Client: c}},
-		Subject:    &activities.Subject{Store: st, Mailer: mailer, PublicURL: cfg.PublicURL, Log: log},
-	}
+	return worker.NewDeps(st, c, mailer, cfg.PublicURL, log)
+}
+
+// lifecycleTeller tells consents' lifecycle workflows of changes right after they commit.
+func lifecycleTeller(st *store.Store, c client.Client) workflows.LifecycleTeller {
+	return workflows.LifecycleTeller{Client: c, Store: st}
 }
 
 func runWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
