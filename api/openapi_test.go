@@ -49,7 +49,8 @@ var openapiMethods = []string{"get", "put", "post", "delete", "options", "head",
 var publicOperations = []string{"GET /healthz", "GET /api/openapi.json", "POST /api/session",
 	"POST /public/forms/{key}/consents", "GET /public/confirm/{token}", "POST /public/confirm/{token}",
 	"POST /public/forms/{key}/consent-status", "POST /public/forms/{key}/revocations",
-	"GET /public/subject/{token}", "POST /public/subject/{token}"}
+	"GET /public/subject/{token}", "POST /public/subject/{token}",
+	"POST /public/subject/{token}/erasure"}
 
 func loadOpenAPI(t *testing.T) (openapiDoc, any) {
 	t.Helper()

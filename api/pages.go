@@ -41,6 +41,12 @@ var pageTexts = map[string]map[string]pageText{
 		"en": {Title: "Your consents", Lead: "These are the consents to the processing of personal data held for your e-mail address. Tick those you want to withdraw and confirm with the button.",
 			Button: "Withdraw the selected consents", Note: "Withdrawal takes effect at once and does not affect processing before it. You can give your consent again later."},
 	},
+	"erasure-requested": {
+		"cs": {Title: "Žádost o výmaz přijata", Lead: "Vaše osobní údaje vymažeme ze všech evidencí a ze zařízení, na která byly synchronizovány. Zbude jen záznam, že k výmazu došlo, bez vašich údajů.",
+			Note: "Odkaz z e-mailu tím přestane platit."},
+		"en": {Title: "Erasure requested", Lead: "We are erasing your personal data from every record and from the devices it was synchronised to. What stays is a note that an erasure took place, without your data.",
+			Note: "The link from the mail stops working."},
+	},
 	"subject-invalid": {
 		"cs": {Title: "Neplatný odkaz", Lead: "Tento odkaz neznáme nebo už vypršel. O nový přehled svých souhlasů můžete požádat na webu organizace."},
 		"en": {Title: "Unknown or expired link", Lead: "We do not know this link, or it has expired. You can ask for a new overview of your consents on the organisation's website."},
@@ -74,6 +80,22 @@ type pageData struct {
 	Consents    []consentRow
 	CanRevoke   bool
 	Notice      string
+	// Erase offers, below the consents, the form that asks for erasure (Art. 17).
+	Erase       *eraseText
+	EraseAction string
+}
+
+// eraseText words the erasure form of the subject page.
+type eraseText struct {
+	Heading, Lead, Confirm, Button string
+}
+
+// eraseTexts holds the erasure form in Czech and English.
+var eraseTexts = map[string]*eraseText{
+	"cs": {Heading: "Výmaz osobních údajů", Lead: "Můžete požádat o vymazání všech údajů, které o vás evidujeme (právo být zapomenut). Výmaz je nevratný.",
+		Confirm: "Rozumím a žádám o výmaz svých údajů", Button: "Vymazat mé údaje"},
+	"en": {Heading: "Erase your personal data", Lead: "You can ask us to erase all data we hold about you (the right to be forgotten). Erasure cannot be undone.",
+		Confirm: "I understand and ask for my data to be erased", Button: "Erase my data"},
 }
 
 // renderPage writes a public HTML page in lang (cs or en).

@@ -62,6 +62,7 @@ func (h *handler) publicRoutes(r chi.Router) {
 	r.Options("/forms/{key}/revocations", h.formPreflight)
 	r.Get("/subject/{token}", h.subjectPage)
 	r.Post("/subject/{token}", h.revokeOnSubjectPage)
+	r.Post("/subject/{token}/erasure", h.eraseOnSubjectPage)
 }
 
 // formCORS checks the Origin of a browser post against the form's allowed origins and sets

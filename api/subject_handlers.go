@@ -120,7 +120,7 @@ func (h *handler) subjectPage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.renderPage(w, http.StatusOK, "subject", v.Language, subjectPageData(v, ""))
+	h.renderPage(w, http.StatusOK, "subject", v.Language, subjectPageData(v, "", chi.URLParam(r, "token")))
 }
 
 // revokeOnSubjectPage revokes the ticked consents (form fields "consent", repeated): only
@@ -155,7 +155,7 @@ func (h *handler) revokeOnSubjectPage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.renderPage(w, http.StatusOK, "subject", v.Language, subjectPageData(v, revokedNotice(v.Language, res)))
+	h.renderPage(w, http.StatusOK, "subject", v.Language, subjectPageData(v, revokedNotice(v.Language, res), chi.URLParam(r, "token")))
 }
 
 // consentRow is one consent on the subject page, worded for its language.
@@ -168,14 +168,16 @@ type consentRow struct {
 	Detail      string
 }
 
-// subjectPageData words the consents of a link for its page.
-func subjectPageData(v store.SubjectView, notice string) pageData {
+// subjectPageData words the consents of a link for its page, with the erasure form below
+// them (posting to the link's erasure address, relative to the page).
+func subjectPageData(v store.SubjectView, notice, token string) pageData {
 	lang := v.Language
 	if lang != "cs" {
 		lang = "en"
 	}
 	w := subjectWords[lang]
-	d := pageData{Organisation: v.Organisation, ConsentForm: true, Notice: notice, Consents: []consentRow{}}
+	d := pageData{Organisation: v.Organisation, ConsentForm: true, Notice: notice, Consents: []consentRow{},
+		Erase: eraseTexts[lang], EraseAction: token + "/erasure"}
 	for _, c := range v.Consents {
 		row := consentRow{ID: c.ID, Purpose: c.PurposeName, Description: c.PurposeDescription,
 			Status: w.status[c.Status], Active: c.Status == model.ConsentActive}
@@ -254,4 +256,42 @@ var subjectWords = map[string]struct {
 			model.SourceImport: "taken over from earlier records", model.SourceStaff: "recorded by staff"},
 		given: "given", validUntil: "valid until",
 	},
+}
+
+// eraseOnSubjectPage asks, for the person who holds the link (they proved they read the
+// address's mail), that every person the link names be forgotten: committed as erasure
+// requests before the answer, then carried out by the ForgetContact workflows. The
+// confirmation box must be ticked; an unknown or expired link gets the invalid-link page.
+func (h *handler) eraseOnSubjectPage(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		h.fail(w, r, &decodeError{http.StatusBadRequest, "malformed form data", ""})
+		return
+	}
+	hash := auth.HashSecret(chi.URLParam(r, "token"))
+	if r.PostForm.Get("confirm") != "yes" {
+		v, err := h.store.SubjectLink(r.Context(), hash)
+		if errors.Is(err, store.ErrNotFound) {
+			h.renderPage(w, http.StatusNotFound, "subject-invalid", preferredLang(r), pageData{})
+			return
+		} else if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		notice := map[bool]string{true: "Pro výmaz zaškrtněte potvrzení.", false: "To erase your data, tick the confirmation."}[v.Language == "cs"]
+		h.renderPage(w, http.StatusBadRequest, "subject", v.Language, subjectPageData(v, notice, chi.URLParam(r, "token")))
+		return
+	}
+	lang, ids, err := h.store.RequestErasureByLink(r.Context(), hash)
+	if errors.Is(err, store.ErrNotFound) {
+		h.renderPage(w, http.StatusNotFound, "subject-invalid", preferredLang(r), pageData{})
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	for _, id := range ids {
+		h.startForget(id)
+	}
+	h.renderPage(w, http.StatusAccepted, "erasure-requested", lang, pageData{})
 }

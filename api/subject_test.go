@@ -373,7 +373,7 @@ func TestSubjectPage(t *testing.T) {
 	r = anon.do("POST", page, form, "Content-Type", "application/x-www-form-urlencoded", "User-Agent", "Prohlížeč/1.0")
 	body = string(r.body)
 	if r.status != http.StatusOK || !strings.Contains(body, "Odvolali jste 1 souhlas.") || checkbox.MatchString(body) ||
-		strings.Contains(body, "<button") {
+		strings.Contains(body, "Odvolat vybrané souhlasy") {
 		t.Fatalf("after POST: %d\n%s", r.status, body)
 	}
 	var status, ua, channel string
@@ -424,5 +424,47 @@ func TestFormSubjectSettings(t *testing.T) {
 	r = c.do("GET", "/api/forms", nil)
 	if r.status != http.StatusOK || !strings.Contains(string(r.body), `"no_consent_mail":true,"revocation_mail":false`) {
 		t.Fatalf("list: %s", r.body)
+	}
+}
+
+// TestSubjectErasure: the holder of a subject-access link asks to be forgotten. Without
+// the confirmation ticked nothing happens; with it, the link's people get erasure requests
+// (channel subject, Art. 17) committed before the answer, and the link ends.
+func TestSubjectErasure(t *testing.T) {
+	e := newEnv(t)
+	s := seedSubject(t, e, false)
+	ctx := context.Background()
+	id, err := e.st.RecordSubjectRequest(ctx, store.SubjectPost{FormID: s.form.ID, Kind: store.SubjectKindAccess, Email: knownEmail})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := e.st.PlanSubjectRequest(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := auth.NewSecret("")
+	if _, err := e.st.SubjectAccessMail(ctx, id, plan.ContactIDs, auth.HashSecret(token), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	anon := e.anon()
+	page := "/public/subject/" + token
+	if body := string(anon.do("GET", page, nil).body); !strings.Contains(body, `action="`+token+`/erasure"`) || !strings.Contains(body, "Vymazat mé údaje") {
+		t.Fatalf("no erasure form on the page:\n%s", body)
+	}
+	form := "Content-Type"
+	r := anon.do("POST", page+"/erasure", "", form, "application/x-www-form-urlencoded")
+	if r.status != http.StatusBadRequest || countRows(t, e, `SELECT count(*) FROM erasures`) != 0 {
+		t.Fatalf("without the confirmation: %d, %d erasures", r.status, countRows(t, e, `SELECT count(*) FROM erasures`))
+	}
+	r = anon.do("POST", page+"/erasure", url.Values{"confirm": {"yes"}}.Encode(), form, "application/x-www-form-urlencoded")
+	if r.status != http.StatusAccepted || !strings.Contains(string(r.body), "Žádost o výmaz přijata") {
+		t.Fatalf("erasure: %d %s", r.status, r.body)
+	}
+	if n := countRows(t, e, `SELECT count(*) FROM erasures WHERE channel = 'subject' AND legal_basis = 'art17_request'
+		AND contact_id = ANY($1::uuid[])`, plan.ContactIDs); n == 0 || n != len(plan.ContactIDs) {
+		t.Fatalf("%d erasure requests for the link's %d contacts", n, len(plan.ContactIDs))
+	}
+	if r := anon.do("GET", page, nil); r.status != http.StatusNotFound {
+		t.Errorf("the link after the erasure request: %d", r.status)
 	}
 }

@@ -110,25 +110,43 @@ func (s *Store) RequestErasure(ctx context.Context, actor Actor, contactID, lega
 	return scanErasure(s.pool.QueryRow(ctx, `SELECT `+erasureColumns+` FROM erasures e WHERE e.contact_id = $1`, contactID))
 }
 
-// RequestSubjectErasure records the verified request of a person to be forgotten (they
-// proved they hold the address, e.g. by a subject-access link), for each of the given
-// contacts that is a person and still exists. It returns the ids it recorded.
-func (s *Store) RequestSubjectErasure(ctx context.Context, contactIDs []string) ([]string, error) {
-	var ids []string
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `INSERT INTO erasures (contact_id, book_id, channel, legal_basis)
-			SELECT c.id, c.book_id, 'subject', 'art17_request' FROM contacts c
-			 WHERE c.id = ANY($1::uuid[]) AND c.kind = 'person'
-			ON CONFLICT (contact_id) DO NOTHING RETURNING contact_id`, contactIDs)
+// requestSubjectErasure records the verified request of a person to be forgotten (they
+// proved they hold the address, by a subject-access link), for each of the given contacts
+// that is a person and still exists. It returns the ids it recorded.
+func requestSubjectErasure(ctx context.Context, tx pgx.Tx, contactIDs []string) ([]string, error) {
+	rows, err := tx.Query(ctx, `INSERT INTO erasures (contact_id, book_id, channel, legal_basis)
+		SELECT c.id, c.book_id, 'subject', 'art17_request' FROM contacts c
+		 WHERE c.id = ANY($1::uuid[]) AND c.kind = 'person'
+		ON CONFLICT (contact_id) DO NOTHING RETURNING contact_id`, contactIDs)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := collect(rows, scanID)
+	if err != nil || len(ids) == 0 {
+		return ids, err
+	}
+	return ids, audit(ctx, tx, Actor{Channel: "web"}, "contact.forget.request", ids, nil, map[string]any{"legal_basis": "art17_request"})
+}
+
+// RequestErasureByLink records the verified request of the holder of a subject-access
+// link to be forgotten, for every person the link names (RequestSubjectErasure), and ends
+// the link (it names contacts that will be gone). It returns the link's language and the
+// contacts whose erasure it recorded; an unknown or expired link is ErrNotFound.
+func (s *Store) RequestErasureByLink(ctx context.Context, tokenHash []byte) (lang string, ids []string, err error) {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		var contacts []string
+		err := tx.QueryRow(ctx, `SELECT f.language, t.contact_ids FROM subject_tokens t JOIN forms f ON f.id = t.form_id
+			WHERE t.token_hash = $1 AND t.expires_at > now() FOR UPDATE OF t`, tokenHash).Scan(&lang, &contacts)
 		if err != nil {
 			return err
 		}
-		if ids, err = collect(rows, scanID); err != nil || len(ids) == 0 {
+		if ids, err = requestSubjectErasure(ctx, tx, contacts); err != nil {
 			return err
 		}
-		return audit(ctx, tx, Actor{Channel: "web"}, "contact.forget.request", ids, nil, map[string]any{"legal_basis": "art17_request"})
+		_, err = tx.Exec(ctx, `DELETE FROM subject_tokens WHERE token_hash = $1`, tokenHash)
+		return err
 	})
-	return ids, wrap(err)
+	return lang, ids, wrap(err)
 }
 
 // GetErasure returns an erasure with its progress to whoever may forget contacts of its

@@ -135,7 +135,7 @@ func seedSubject(t *testing.T, e *doi) model.Contact {
 		t.Fatal(err)
 	}
 	if n, err := e.st.ActivateConsents(ctx, res.RequestID); err != nil || len(n) != 1 {
-		t.Fatalf("ActivateConsents: %d, %v", n, err)
+		t.Fatalf("ActivateConsents: %v, %v", n, err)
 	}
 	// Signed at a branch, with a scan that carries the name.
 	if _, err := e.st.RecordConsent(ctx, e.admin, store.ConsentRecord{ContactID: c.ID, PurposeID: e.purposes["events"].ID,
