@@ -430,7 +430,6 @@ func TestLifecycleOutbox(t *testing.T) {
 	}
 }
 
-
 // TestRenewal: a web-form consent whose purpose has reminder_days gets a renewal request
 // at the reminder; confirming it renews the still active consent.
 func TestRenewal(t *testing.T) {
