@@ -151,6 +151,15 @@ func (h *handler) routes(r chi.Router) {
 	r.Post("/contacts/{id}/forget", h.forgetContact)
 	r.Get("/erasures", h.listErasures)
 	r.Get("/erasures/{id}", h.getErasure)
+
+	r.Get("/projects", h.listProjects)
+	r.Post("/projects", h.createProject)
+	r.Get("/projects/{id}", readByID(h, h.store.GetProject))
+	r.Patch("/projects/{id}", h.updateProject)
+	r.Put("/projects/{id}/members/{userID}", h.putProjectMember)
+	r.Delete("/projects/{id}/members/{userID}", h.deleteProjectMember)
+	r.Put("/projects/{id}/contacts/{contactID}", h.putProjectContact)
+	r.Delete("/projects/{id}/contacts/{contactID}", h.deleteProjectContact)
 }
 
 func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
