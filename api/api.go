@@ -160,6 +160,20 @@ func (h *handler) routes(r chi.Router) {
 	r.Delete("/projects/{id}/members/{userID}", h.deleteProjectMember)
 	r.Put("/projects/{id}/contacts/{contactID}", h.putProjectContact)
 	r.Delete("/projects/{id}/contacts/{contactID}", h.deleteProjectContact)
+	r.Get("/projects/{id}/collaboration", readByID(h, h.store.ListProjectCollaboration))
+	r.Post("/projects/{id}/collaboration", h.createCollaboration)
+	r.Get("/collaboration/{id}", readByID(h, h.store.GetCollaboration))
+	r.Patch("/collaboration/{id}", h.updateCollaboration)
+	r.Delete("/collaboration/{id}", h.deleteCollaboration)
+	r.Get("/contacts/{id}/collaboration", readByID(h, h.store.CollaborationSummary))
+	r.Get("/contacts/{id}/collaboration/records", readByID(h, h.store.ListContactCollaboration))
+	r.Get("/reports/supplier-quality.csv", h.supplierQuality)
+	r.Get("/projects/{id}/meetings", readByID(h, h.store.ListProjectMeetings))
+	r.Post("/projects/{id}/meetings", h.createMeeting)
+	r.Get("/meetings/{id}", readByID(h, h.store.GetMeeting))
+	r.Patch("/meetings/{id}", h.updateMeeting)
+	r.Delete("/meetings/{id}", h.deleteMeeting)
+	r.Get("/contacts/{id}/meetings", readByID(h, h.store.ListContactMeetings))
 }
 
 func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
