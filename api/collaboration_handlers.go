@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/kontakt/kontakt/model"
 )
@@ -112,11 +113,12 @@ func formatAverage(v *float64) string {
 }
 
 // csvSafe defuses formula injection (OWASP "CSV Injection"): a cell that a spreadsheet
-// would read as a formula (starting with =, +, -, @, a tab or a carriage return) gets a
-// leading apostrophe, so it shows as text. Quoting is encoding/csv's.
+// would read as a formula (starting with =, +, -, @, a tab or a carriage return, also after
+// leading spaces, which some spreadsheets skip) gets a leading apostrophe, so it shows as
+// text. Quoting is encoding/csv's.
 func csvSafe(rec []string) []string {
 	for i, s := range rec {
-		if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r') {
+		if t := strings.TrimLeft(s, " "); t != "" && strings.ContainsRune("=+-@\t\r", rune(t[0])) {
 			rec[i] = "'" + s
 		}
 	}
