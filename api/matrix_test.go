@@ -93,6 +93,8 @@ func TestAPIAuthorisationMatrix(t *testing.T) {
 					t.Errorf("list %q: %v, want %v", q, got, want)
 				}
 			}
+
+			checkProjectMatrixAPI(t, c, m, login)
 		})
 	}
 }

@@ -110,6 +110,9 @@ func TestAuthorisationMatrix(t *testing.T) {
 					t.Errorf("tag matrix counts %d, want %d", tc.Count, len(want))
 				}
 			}
+
+			// projects, meetings and collaboration records
+			checkProjectMatrix(t, st, m, login)
 		})
 	}
 }

@@ -13,6 +13,11 @@ package store
 // project_shared_contacts function of migration 005), and in either case only while the
 // contact holds the active consent its book requires, if the book requires one. An erased
 // contact is gone from the contacts table, so no path can show it.
+//
+// Attached information carries its own audience on top of the contact's: notes
+// (itemVisible), collaboration records (collaborationVisible) and meetings (meetingVisible,
+// which stands on its own: a meeting belongs to a project, and shows only those of its
+// contacts the reader sees).
 
 // contactVisible is true for the contacts row aliased c that user $1 may see.
 //
@@ -57,6 +62,37 @@ const itemVisible = contactVisible + ` AND (i.audience = 'contact'
                 WHERE a.item_id = i.id
                   AND (a.user_id = $1
                        OR a.group_id IN (SELECT m.group_id FROM group_members m WHERE m.user_id = $1))))`
+
+// collaborationVisible is true for the collaboration_records row aliased r, on the contacts
+// row aliased c, that user $1 may see: the contact must be visible to them, and they must be
+// a member of the record's project (whatever its status now: the record belongs to the
+// project) or a manager of the contact's book (organisation admins manage every book).
+// Viewers and editors of the book who are not members do not see ratings; a member whom
+// the project no longer shares the contact with sees its records only while a book grant
+// shows them the contact.
+const collaborationVisible = contactVisible + ` AND (
+    EXISTS (SELECT 1 FROM project_members rm WHERE rm.project_id = r.project_id AND rm.user_id = $1)
+    OR EXISTS (SELECT 1 FROM user_book_roles($1) rr WHERE rr.book_id = c.book_id AND rr.role = 'manager'))`
+
+// meetingVisible is true for the meetings row aliased mt that user $1 may see: an enabled
+// user who created it, takes part in it or was granted it (meeting_users), or, for the
+// audience 'project', is a member of its project, whatever the project's status now. A
+// 'restricted' meeting shows to its creator and its users only. Organisation admins have no
+// exception: a meeting's audience is the privacy its participants were promised, and an
+// admin who manages the project can only make themselves a member, which the audit records.
+// Whoever else sees a participating contact does not learn the meeting exists: every path
+// that reads, lists or counts meetings (details, per project, per contact, the contact's
+// collaboration summary) uses this predicate; which participating contacts a meeting shows
+// is decided by contactVisible.
+const meetingVisible = `EXISTS (SELECT 1 FROM users mv WHERE mv.id = $1 AND NOT mv.disabled AND (
+    mt.created_by = mv.id
+    OR EXISTS (SELECT 1 FROM meeting_users mu WHERE mu.meeting_id = mt.id AND mu.user_id = mv.id)
+    OR mt.audience = 'project' AND EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = mt.project_id AND pm.user_id = mv.id)))`
+
+// contactMeetingVisible is true for the meetings row aliased mt, in which the contacts row
+// aliased c takes part, when user $1 may see both: what lists and counts a contact's
+// meetings.
+const contactMeetingVisible = contactVisible + ` AND ` + meetingVisible
 
 // roleOn is the strongest role user $1 holds on the book id expression b, NULL for none.
 func roleOn(b string) string {

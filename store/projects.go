@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -36,12 +37,18 @@ const projectReadable = `EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND NOT u
 const projectManageable = `EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND NOT u.disabled AND (u.is_admin OR p.lead_id = u.id))`
 
 // requireProject fails with ErrNotFound unless the actor may read the project, and with
-// ErrForbidden unless, when manage is set, they may manage it. It locks the project row.
+// ErrForbidden unless, when manage is set, they may manage it. With manage it locks the
+// project row (q is then a transaction); a plain read takes no lock, so readers never wait
+// behind a closure.
 func requireProject(ctx context.Context, q querier, actor Actor, id string, manage bool) (model.Project, error) {
 	if !ValidID(id) {
 		return model.Project{}, ErrNotFound
 	}
-	p, err := scanProject(q.QueryRow(ctx, `SELECT `+projectColumns+` FROM projects p WHERE p.id = $2 AND `+projectReadable+` FOR UPDATE`,
+	lock := ""
+	if manage {
+		lock = " FOR UPDATE"
+	}
+	p, err := scanProject(q.QueryRow(ctx, `SELECT `+projectColumns+` FROM projects p WHERE p.id = $2 AND `+projectReadable+lock,
 		actor.UserID, id))
 	if err != nil || !manage {
 		return p, err
@@ -69,12 +76,18 @@ type ProjectInput struct {
 	SyncProfile *[]string            `json:"sync_profile"`
 }
 
+// maxProjectDescription bounds a project's description (in characters).
+const maxProjectDescription = 5000
+
 func (in ProjectInput) validate() error {
 	if in.Name != nil {
 		*in.Name = strings.TrimSpace(*in.Name)
-		if *in.Name == "" || len(*in.Name) > 200 {
+		if *in.Name == "" || utf8.RuneCountInString(*in.Name) > 200 {
 			return &model.FieldError{Field: "name", Msg: "must be 1 to 200 characters"}
 		}
+	}
+	if in.Description != nil && utf8.RuneCountInString(*in.Description) > maxProjectDescription {
+		return &model.FieldError{Field: "description", Msg: "longer than 5000 characters"}
 	}
 	if in.Kind != nil {
 		switch *in.Kind {
@@ -93,13 +106,28 @@ func (in ProjectInput) validate() error {
 			}
 		}
 	}
-	if in.StartsOn != nil && in.EndsOn != nil && *in.StartsOn != "" && *in.EndsOn != "" && *in.EndsOn < *in.StartsOn {
-		return &model.FieldError{Field: "ends_on", Msg: "must not be before starts_on"}
-	}
 	if in.SyncProfile != nil {
 		return model.CheckSyncProfile(*in.SyncProfile)
 	}
 	return nil
+}
+
+// checkPeriod refuses an end before a start (dates as YYYY-MM-DD, nil or "" for none). A
+// PATCH that sets one end is checked against the stored other end, so the table's CHECK
+// never turns bad input into a 500.
+func checkPeriod(from, to *string, toField, fromField string) error {
+	if from != nil && to != nil && *from != "" && *to != "" && *to < *from {
+		return &model.FieldError{Field: toField, Msg: "must not be before " + fromField}
+	}
+	return nil
+}
+
+// patchDate is the value a date column takes after a PATCH: the new value when set ("" clears).
+func patchDate(old, new *string) *string {
+	if new != nil {
+		return new
+	}
+	return old
 }
 
 // CreateProject adds a project; any enabled user may, and leads it unless an admin names
@@ -109,6 +137,9 @@ func (s *Store) CreateProject(ctx context.Context, actor Actor, in ProjectInput)
 		return model.Project{}, &model.FieldError{Field: "name", Msg: "is required"}
 	}
 	if err := in.validate(); err != nil {
+		return model.Project{}, err
+	}
+	if err := checkPeriod(in.StartsOn, in.EndsOn, "ends_on", "starts_on"); err != nil {
 		return model.Project{}, err
 	}
 	var id string
@@ -224,7 +255,10 @@ func (s *Store) UpdateProject(ctx context.Context, actor Actor, id string, in Pr
 		if in.Status != nil && (p.Status == model.ProjectClosing || p.Status == model.ProjectClosed) {
 			return &ConflictError{Field: "status", Msg: "the project is " + string(p.Status) + "; reopen it first"}
 		}
-		if in.LeadID != nil {
+		if err := checkPeriod(patchDate(p.StartsOn, in.StartsOn), patchDate(p.EndsOn, in.EndsOn), "ends_on", "starts_on"); err != nil {
+			return err
+		}
+		if in.LeadID != nil && (p.LeadID == nil || *in.LeadID != *p.LeadID) {
 			if err := requireAdmin(ctx, tx, actor); err != nil {
 				return err
 			}
@@ -252,7 +286,8 @@ func (s *Store) UpdateProject(ctx context.Context, actor Actor, id string, in Pr
 }
 
 // PutProjectMember adds a member to a project or changes their project sync (syncMode nil
-// or "read"); the lead and admins may.
+// or "read"); the lead and admins may. An unknown or disabled user is ErrNotFound (the
+// user is named by the request's path).
 func (s *Store) PutProjectMember(ctx context.Context, actor Actor, projectID, userID string, syncMode *string) error {
 	if syncMode != nil && *syncMode != "read" {
 		return &model.FieldError{Field: "sync_mode", Msg: `must be "read" or null`}
@@ -262,6 +297,10 @@ func (s *Store) PutProjectMember(ctx context.Context, actor Actor, projectID, us
 			return err
 		}
 		if err := requireUser(ctx, tx, userID, "user_id"); err != nil {
+			var fe *model.FieldError
+			if errors.As(err, &fe) {
+				return ErrNotFound
+			}
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO project_members (project_id, user_id, sync_mode) VALUES ($1, $2, $3)
@@ -301,10 +340,10 @@ type ProjectContactInput struct {
 }
 
 // PutProjectContact involves a contact in a project, or changes its role and period; the
-// lead and admins may, for contacts in books they see. Any other contact is a field error,
-// as an unknown one is.
+// lead and admins may, for contacts in books they see. Any other contact is ErrNotFound, as
+// an unknown one is (the contact is named by the request's path).
 func (s *Store) PutProjectContact(ctx context.Context, actor Actor, projectID, contactID string, in ProjectContactInput) error {
-	if len(in.Role) > 200 {
+	if utf8.RuneCountInString(in.Role) > 200 {
 		return &model.FieldError{Field: "role", Msg: "longer than 200 characters"}
 	}
 	for field, d := range map[string]*string{"from_date": in.FromDate, "to_date": in.ToDate} {
@@ -314,8 +353,8 @@ func (s *Store) PutProjectContact(ctx context.Context, actor Actor, projectID, c
 			}
 		}
 	}
-	if in.FromDate != nil && in.ToDate != nil && *in.FromDate != "" && *in.ToDate != "" && *in.ToDate < *in.FromDate {
-		return &model.FieldError{Field: "to_date", Msg: "must not be before from_date"}
+	if err := checkPeriod(in.FromDate, in.ToDate, "to_date", "from_date"); err != nil {
+		return err
 	}
 	return wrap(s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := requireProject(ctx, tx, actor, projectID, true); err != nil {
@@ -323,15 +362,18 @@ func (s *Store) PutProjectContact(ctx context.Context, actor Actor, projectID, c
 		}
 		// The contact's book must be visible to the actor; a contact its book hides for lack
 		// of a consent may be involved, and stays hidden from the members until it has one.
+		// A contact already involved may have its role and period changed by whoever manages
+		// the project, as they may release it.
 		var ok bool
 		if ValidID(contactID) {
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM contacts c WHERE c.id = $2 AND `+contactInVisibleBook+`)`,
-				actor.UserID, contactID).Scan(&ok); err != nil {
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM contacts c WHERE c.id = $2 AND `+contactInVisibleBook+`)
+				OR EXISTS (SELECT 1 FROM project_contacts pc WHERE pc.project_id = $3 AND pc.contact_id = $2)`,
+				actor.UserID, contactID, projectID).Scan(&ok); err != nil {
 				return err
 			}
 		}
 		if !ok {
-			return &model.FieldError{Field: "contact_id", Msg: "no such contact"}
+			return ErrNotFound
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO project_contacts (project_id, contact_id, role, from_date, to_date)
 			VALUES ($1, $2, $3, nullif($4, '')::date, nullif($5, '')::date)

@@ -40,6 +40,14 @@ type Matrix struct {
 	shared     map[string][]string              // login → contact keys shared through active projects
 	// Projects are P1 (active) and P2 (closed); see SeedMatrix.
 	Projects map[string]model.Project
+	// Meetings and Collaboration are attached to the projects; see seedMeetings and
+	// seedCollaboration.
+	Meetings      map[string]model.Meeting
+	Collaboration map[string]model.CollaborationRecord
+
+	projectMembers map[string][]string // project name → logins of its members, lead included
+	meetings       map[string]matrixMeeting
+	records        map[string]matrixRecord
 }
 
 // Logins lists the matrix users in a stable order.
@@ -75,7 +83,8 @@ func (m *Matrix) Actor(login string) store.Actor {
 //	P2 (closed, lead admin, member alena): involves b3-person
 //
 // so emil and dana see b4-person and b1-org through P1 (b2-org stays hidden: sharing does
-// not lift a consent requirement), and alena does not see b3-person.
+// not lift a consent requirement), and alena does not see b3-person. Meetings and
+// collaboration records on the projects are listed at seedMeetings and seedCollaboration.
 func SeedMatrix(ctx context.Context, st *store.Store, hash string) (*Matrix, error) {
 	m := &Matrix{
 		Users: map[string]model.User{}, Groups: map[string]model.Group{}, Books: map[string]model.Book{},
@@ -83,6 +92,8 @@ func SeedMatrix(ctx context.Context, st *store.Store, hash string) (*Matrix, err
 		bookGrants: map[string]map[string]model.Role{}, members: map[string][]string{},
 		noteBook: map[string]string{}, noteAud: map[string][]string{}, noteAuthor: map[string]string{}, hidden: map[string]bool{},
 		shared: map[string][]string{}, Projects: map[string]model.Project{},
+		Meetings: map[string]model.Meeting{}, Collaboration: map[string]model.CollaborationRecord{},
+		projectMembers: map[string][]string{}, meetings: map[string]matrixMeeting{}, records: map[string]matrixRecord{},
 	}
 	system := store.Actor{Channel: "system"}
 	for _, u := range []struct {
@@ -141,11 +152,6 @@ func SeedMatrix(ctx context.Context, st *store.Store, hash string) (*Matrix, err
 			return nil, err
 		}
 	}
-	disabled, err := st.UpdateUser(ctx, admin, m.Users["frantisek"].ID, store.UserPatch{Disabled: ptr(true)})
-	if err != nil {
-		return nil, err
-	}
-	m.Users["frantisek"] = disabled
 	for _, b := range []string{"B1", "B2", "B3", "B4"} {
 		for _, c := range []model.Contact{
 			{Kind: "person", GivenName: "Jiří", FamilyName: MatrixWord + " " + b, Tags: []string{"matrix", "tag-" + b},
@@ -209,6 +215,19 @@ func SeedMatrix(ctx context.Context, st *store.Store, hash string) (*Matrix, err
 		m.noteBook[n.key] = n.contact
 		m.noteAuthor[n.key] = n.author
 	}
+	if err := m.seedMeetings(ctx, st); err != nil {
+		return nil, fmt.Errorf("meetings: %w", err)
+	}
+	if err := m.seedCollaboration(ctx, st); err != nil {
+		return nil, fmt.Errorf("collaboration: %w", err)
+	}
+	// frantisek is disabled last, so that he could be named where only enabled users may
+	// be (a meeting's participants) and be seen to lose it.
+	disabled, err := st.UpdateUser(ctx, admin, m.Users["frantisek"].ID, store.UserPatch{Disabled: ptr(true)})
+	if err != nil {
+		return nil, err
+	}
+	m.Users["frantisek"] = disabled
 	return m, nil
 }
 
@@ -284,6 +303,7 @@ func (m *Matrix) seedProjects(ctx context.Context, st *store.Store) error {
 			}
 		}
 		m.Projects[p.name] = created
+		m.projectMembers[p.name] = append([]string{p.lead}, p.members...)
 	}
 	return nil
 }
