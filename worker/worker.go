@@ -22,6 +22,9 @@ type Deps struct {
 	Activities *activities.Activities
 	Reconciler *activities.Reconciler
 	Forget     *activities.Forget
+	// ProjectClosure may be nil in programs that never close projects (bench); the
+	// ProjectClosure workflow is registered only with it.
+	ProjectClosure *activities.ProjectClosure
 }
 
 // Run registers everything, ensures the schedules, and processes tasks until ctx is done;
@@ -51,6 +54,10 @@ func New(c client.Client, d Deps) sdkworker.Worker {
 	w.RegisterActivity(d.Activities)
 	w.RegisterActivity(d.Reconciler)
 	w.RegisterActivity(d.Forget)
+	if d.ProjectClosure != nil {
+		w.RegisterWorkflow(workflows.ProjectClosure)
+		w.RegisterActivity(d.ProjectClosure)
+	}
 	return w
 }
 

@@ -18,7 +18,8 @@ func TestNewRegisters(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if w := New(c, Deps{Activities: &activities.Activities{}, Reconciler: &activities.Reconciler{}, Forget: &activities.Forget{}}); w == nil {
+	if w := New(c, Deps{Activities: &activities.Activities{}, Reconciler: &activities.Reconciler{}, Forget: &activities.Forget{},
+		ProjectClosure: &activities.ProjectClosure{}}); w == nil {
 		t.Fatal("no worker")
 	}
 }

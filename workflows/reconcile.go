@@ -40,6 +40,8 @@ type Outbox interface {
 	MarkConfirmSignalled(ctx context.Context, requestID string) error
 	UnstartedErasures(ctx context.Context, limit int) ([]string, error)
 	MarkErasureStarted(ctx context.Context, contactID string) error
+	UnstartedProjectClosures(ctx context.Context, limit int) ([]string, error)
+	MarkProjectClosureStarted(ctx context.Context, projectID string) error
 }
 
 // NewReconciler wires the outbox lanes to the functions that start and signal the
@@ -51,5 +53,6 @@ func NewReconciler(c client.Client, o Outbox) *activities.Reconciler {
 		{Name: "confirmations", List: o.UnsignalledConfirmations, Mark: o.MarkConfirmSignalled,
 			Do: func(ctx context.Context, id string) error { return v.SignalVerification(ctx, id, SignalConfirm) }},
 		{Name: "erasures", List: o.UnstartedErasures, Mark: o.MarkErasureStarted, Do: Forgetter{Client: c}.StartForget},
+		{Name: "project closures", List: o.UnstartedProjectClosures, Mark: o.MarkProjectClosureStarted, Do: ProjectCloser{Client: c}.StartClosure},
 	}}
 }

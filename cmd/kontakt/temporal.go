@@ -81,9 +81,10 @@ func newMailer(cfg config.Config, host string, port int, tlsMode string, log *sl
 // workerDeps builds what the worker registers.
 func workerDeps(cfg config.Config, st *store.Store, c client.Client, mailer activities.Mailer, log *slog.Logger) worker.Deps {
 	return worker.Deps{
-		Activities: &activities.Activities{Store: st, Mailer: mailer, PublicURL: cfg.PublicURL, Log: log},
-		Reconciler: reconciler(st, c),
-		Forget:     &activities.Forget{Store: st},
+		Activities:     &activities.Activities{Store: st, Mailer: mailer, PublicURL: cfg.PublicURL, Log: log},
+		Reconciler:     reconciler(st, c),
+		Forget:         &activities.Forget{Store: st},
+		ProjectClosure: &activities.ProjectClosure{Store: st, Mailer: mailer, PublicURL: cfg.PublicURL, Log: log},
 	}
 }
 
