@@ -30,16 +30,18 @@ type Options struct {
 type Deps struct {
 	Store    *store.Store
 	Verifier Verifier
-	// Forgetter may be nil too; both are nil when no Temporal is configured.
-	Forgetter Forgetter
-	Logger    *slog.Logger
-	Options   Options
+	// Forgetter and ProjectCloser may be nil too; all are nil when no Temporal is configured.
+	Forgetter     Forgetter
+	ProjectCloser ProjectCloser
+	Logger        *slog.Logger
+	Options       Options
 }
 
 type handler struct {
 	store     *store.Store
 	verifier  Verifier
 	forgetter Forgetter
+	closer    ProjectCloser
 	log       *slog.Logger
 	opt       Options
 	dummyHash string
@@ -53,7 +55,7 @@ var templateFS embed.FS
 
 // NewHandler returns the HTTP handler serving /healthz and /api/.
 func NewHandler(d Deps) http.Handler {
-	h := &handler{store: d.Store, verifier: d.Verifier, forgetter: d.Forgetter, log: d.Logger, opt: d.Options, dummyHash: auth.DummyHash(d.Options.PasswordParams)}
+	h := &handler{store: d.Store, verifier: d.Verifier, forgetter: d.Forgetter, closer: d.ProjectCloser, log: d.Logger, opt: d.Options, dummyHash: auth.DummyHash(d.Options.PasswordParams)}
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, h.recoverer, h.limitBody)
 	r.Get("/healthz", h.healthz)
@@ -151,6 +153,11 @@ func (h *handler) routes(r chi.Router) {
 	r.Post("/contacts/{id}/forget", h.forgetContact)
 	r.Get("/erasures", h.listErasures)
 	r.Get("/erasures/{id}", h.getErasure)
+
+	r.Post("/projects/{id}/close", h.closeProject)
+	r.Post("/projects/{id}/close/cancel", h.cancelProjectClosure)
+	r.Post("/projects/{id}/reopen", h.reopenProject)
+	r.Get("/projects/{id}/closure", h.getProjectClosure)
 }
 
 func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {

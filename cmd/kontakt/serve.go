@@ -104,6 +104,7 @@ func apiHandler(cfg config.Config, log *slog.Logger, st *store.Store, c client.C
 	d := api.Deps{Store: st, Logger: log}
 	if c != nil {
 		d.Verifier, d.Forgetter = workflows.Verifier{Client: c}, workflows.Forgetter{Client: c}
+		d.ProjectCloser = workflows.ProjectCloser{Client: c}
 	}
 	d.Options = api.Options{
 		SessionTTL:       cfg.SessionTTL,
