@@ -56,7 +56,7 @@ const (
 	ClosureDone      = "done"      // every device synced, or the deadline passed
 	ClosureCancelled = "cancelled" // cancelled during the grace period
 	ClosureReopened  = "reopened"  // reopened while waiting for the devices
-	ClosureGone      = "gone"      // the project does not exist
+	ClosureGone      = "gone"      // the project does not exist (deleted)
 )
 
 // ProjectClosureProgress is where a closure stands: ids, counts and times only.
@@ -117,11 +117,7 @@ func ProjectClosure(ctx workflow.Context, in ProjectClosureInput) (ProjectClosur
 		w.drain()
 		var st activities.ProjectClosureState
 		if err := workflow.ExecuteActivity(ctx, a.ReadProjectClosure, in.ProjectID).Get(ctx, &st); err != nil {
-			if isNotFound(err) {
-				p.Status = ClosureGone
-				return p, nil
-			}
-			return p, err
+			return p, gone(&p, err)
 		}
 		switch st.Status {
 		case "closing":
@@ -159,7 +155,7 @@ func ProjectClosure(ctx workflow.Context, in ProjectClosureInput) (ProjectClosur
 
 		var closed activities.ProjectClosed
 		if err := workflow.ExecuteActivity(ctx, a.CloseProject, in.ProjectID).Get(ctx, &closed); err != nil {
-			return p, err
+			return p, gone(&p, err)
 		}
 		if !closed.Closed {
 			continue // cancelled just now: read again
@@ -171,7 +167,7 @@ func ProjectClosure(ctx workflow.Context, in ProjectClosureInput) (ProjectClosur
 
 		status, err := w.awaitDevices(ctx, in.ProjectID, deadline, &p)
 		if err != nil {
-			return p, err
+			return p, gone(&p, err)
 		}
 		if status != "closed" {
 			if status == "closing" {
@@ -194,6 +190,16 @@ func ProjectClosure(ctx workflow.Context, in ProjectClosureInput) (ProjectClosur
 			return p, nil
 		}
 	}
+}
+
+// gone ends the workflow quietly when the project was deleted (an activity found it gone),
+// and passes any other error on.
+func gone(p *ProjectClosureProgress, err error) error {
+	if isNotFound(err) {
+		p.Status = ClosureGone
+		return nil
+	}
+	return err
 }
 
 // closureWaiter waits on timers that the closure's signals interrupt.

@@ -120,6 +120,9 @@ func (f *fakeProject) install() {
 		func(context.Context, string) (activities.ProjectDevices, error) {
 			f.mu.Lock()
 			defer f.mu.Unlock()
+			if f.gone {
+				return activities.ProjectDevices{}, temporal.NewNonRetryableApplicationError("gone", activities.ErrTypeNotFound, nil)
+			}
 			return activities.ProjectDevices{Status: f.status, Pending: f.pending()}, nil
 		}).Maybe()
 	env.OnActivity(a.CompleteProjectClosure, mock.Anything, testProjectID, mock.Anything).Return(
@@ -335,13 +338,22 @@ func TestProjectClosureRerun(t *testing.T) {
 	}
 }
 
-// A project that is gone ends the workflow quietly.
+// A project that is gone, at the start or while the workflow waits for the devices (it was
+// deleted), ends the workflow quietly.
 func TestProjectClosureGone(t *testing.T) {
-	f := newFakeProject(t)
-	f.gone = true
-	p, _ := f.run(t, ProjectClosureInput{})
-	if p.Status != ClosureGone || f.completed != 0 {
-		t.Fatalf("progress %+v", p)
+	for _, at := range []time.Duration{0, 2 * time.Hour} {
+		f := newFakeProject(t)
+		f.request(0)
+		f.devices = []string{"lost"}
+		f.at(at, func() {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.gone = true
+		})
+		p, _ := f.run(t, ProjectClosureInput{})
+		if p.Status != ClosureGone || f.completed != 0 {
+			t.Fatalf("gone after %v: progress %+v", at, p)
+		}
 	}
 }
 
