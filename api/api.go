@@ -37,13 +37,14 @@ type Options struct {
 // Lifecycle, Forgetter, Subjects) are all nil when no Temporal is configured: the outboxes
 // hold the work until a worker's reconciler does it.
 type Deps struct {
-	Store     *store.Store
-	Verifier  Verifier
-	Lifecycle Lifecycle
-	Forgetter Forgetter
-	Subjects  SubjectStarter
-	Logger    *slog.Logger
-	Options   Options
+	Store         *store.Store
+	Verifier      Verifier
+	Lifecycle     Lifecycle
+	Forgetter     Forgetter
+	Subjects      SubjectStarter
+	ProjectCloser ProjectCloser
+	Logger        *slog.Logger
+	Options       Options
 }
 
 type handler struct {
@@ -52,6 +53,7 @@ type handler struct {
 	forgetter Forgetter
 	subjects  SubjectStarter
 	lifecycle Lifecycle
+	closer    ProjectCloser
 	log       *slog.Logger
 	opt       Options
 	dummyHash string
@@ -66,7 +68,7 @@ var templateFS embed.FS
 // NewHandler returns the HTTP handler serving /healthz and /api/.
 func NewHandler(d Deps) http.Handler {
 	h := &handler{store: d.Store, verifier: d.Verifier, lifecycle: d.Lifecycle, forgetter: d.Forgetter, subjects: d.Subjects,
-		log: d.Logger, opt: d.Options, dummyHash: auth.DummyHash(d.Options.PasswordParams)}
+		closer: d.ProjectCloser, log: d.Logger, opt: d.Options, dummyHash: auth.DummyHash(d.Options.PasswordParams)}
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, h.recoverer, h.limitBody)
 	r.Get("/healthz", h.healthz)
@@ -193,6 +195,11 @@ func (h *handler) routes(r chi.Router) {
 	r.Patch("/meetings/{id}", h.updateMeeting)
 	r.Delete("/meetings/{id}", h.deleteMeeting)
 	r.Get("/contacts/{id}/meetings", readByID(h, h.store.ListContactMeetings))
+
+	r.Post("/projects/{id}/close", h.closeProject)
+	r.Post("/projects/{id}/close/cancel", h.cancelProjectClosure)
+	r.Post("/projects/{id}/reopen", h.reopenProject)
+	r.Get("/projects/{id}/closure", h.getProjectClosure)
 }
 
 func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {

@@ -260,7 +260,11 @@ func (b *backend) QueryAddressObjects(ctx context.Context, p string, q *carddav.
 
 // writable fails unless the user may change the collection from a device: a read-write
 // sync grant and at least the editor role (RFC 3744 §5.4 shows the same as privileges).
+// A project's collection is always read-only: its contacts are edited in their books.
 func writable(c store.SyncCollection) error {
+	if c.Project {
+		return webdav.NewHTTPError(http.StatusForbidden, errors.New("a project's collection is read-only; contacts are edited in their address books"))
+	}
 	if c.Mode != model.SyncReadWrite || !c.Role.AtLeast(model.RoleEditor) {
 		return webdav.NewHTTPError(http.StatusForbidden, errors.New("this book is synced read-only"))
 	}

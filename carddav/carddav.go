@@ -1,6 +1,7 @@
 // Package carddav is Kontakt's CardDAV server (RFC 6352): staff sync the address books they
-// may see and hold a sync grant for to their phones and mail programs, each device with its
-// own app password.
+// may see and hold a sync grant for, and the projects they sync as members (read-only
+// collections "Project <name>" of the project's involved contacts), to their phones and mail
+// programs, each device with its own app password.
 //
 // emersion/go-webdav's carddav.Handler does the protocol over a backend of ours (backend.go)
 // that asks store for everything: which collections a user syncs, which contacts they may
@@ -20,7 +21,12 @@
 //	/dav/principals/<login>/                        principal (RFC 5397)
 //	/dav/addressbooks/<login>/                      addressbook-home-set (RFC 6352 §7.1.1)
 //	/dav/addressbooks/<login>/<book id>/            one collection per synced book
+//	/dav/addressbooks/<login>/<project id>/         one collection per synced project
 //	/dav/addressbooks/<login>/<book id>/<id>.vcf    one contact; its UID is its id
+//
+// A project's collection works like a book's (store tells them apart): the same change feed
+// and ledger keyed by the project's id, vCards minimised by the project's sync profile, and
+// no writes (RFC 3744 privileges show read only; PUT and DELETE answer 403).
 package carddav
 
 import (

@@ -26,6 +26,7 @@ type Demo struct {
 	Users    []DemoUser
 	Books    int
 	Contacts int
+	Projects int
 }
 
 // SeedDemo seeds the demo organisation once: when the database already has users it
@@ -34,8 +35,9 @@ type Demo struct {
 // The demo organisation is four users (the admin "admin" and the staff "jana", "petr" and
 // "eva"), two groups, three address books with grants and custom fields, about 300
 // contacts (organisations and their people, related to each other) and about 100 notes,
-// some of them restricted. Everything goes through the store, so it is valid and audited
-// like data entered by hand. The contacts are generated from a fixed seed, so every run
+// some of them restricted, and one active project (demoProject) whose member jana syncs it
+// to her devices. Everything goes through the store, so it is valid and audited like data
+// entered by hand. The contacts are generated from a fixed seed, so every run
 // makes the same ones; only ids, timestamps and (without password) passwords differ.
 //
 // password, when non-empty, is every demo user's password; otherwise each gets a random
@@ -185,7 +187,71 @@ func (s *seeder) seed(ctx context.Context, password string) (Demo, error) {
 		}
 		s.notes++
 	}
+	if err := s.project(ctx, plan, ids); err != nil {
+		return Demo{}, fmt.Errorf("project %s: %w", demoProject.Name, err)
+	}
+	demo.Projects = 1
 	return demo, nil
+}
+
+// demoProject is the demo's active project: eva leads it, jana is a member who syncs it to
+// her devices (project sync), and it involves suppliers (Dodavatelé, which jana sees as a
+// viewer) and partners (Partneři a členové, which only eva sees), so jana sees the partners
+// through the project alone. petr is no member: the project changes nothing for him.
+var demoProject = struct {
+	Name, Description, StartsOn string
+	Lead                        string
+	// Members are the members besides the lead, who sync the project to their devices.
+	Members []string
+	// Orgs organisations of each book are involved, with the first person of each.
+	Orgs map[int]int
+}{
+	Name:        "Rekonstrukce skladu Brno",
+	Description: "Přestavba skladu v Brně-Slatině: dodavatelé materiálu a partneři stavby (demo projekt)",
+	StartsOn:    "2026-03-02",
+	Lead:        "eva",
+	Members:     []string{"jana"},
+	Orgs:        map[int]int{bookSuppliers: 3, bookPartners: 2},
+}
+
+// project creates demoProject as the admin (who sees every book its contacts come from).
+func (s *seeder) project(ctx context.Context, p plan, ids []string) error {
+	admin := s.as("admin")
+	lead := s.users[demoProject.Lead]
+	kind := model.ProjectKindProject
+	created, err := s.st.CreateProject(ctx, admin, store.ProjectInput{Name: &demoProject.Name, Description: &demoProject.Description,
+		Kind: &kind, LeadID: &lead, StartsOn: &demoProject.StartsOn})
+	if err != nil {
+		return err
+	}
+	read := "read"
+	for _, login := range demoProject.Members {
+		if err := s.st.PutProjectMember(ctx, admin, created.ID, s.users[login], &read); err != nil {
+			return fmt.Errorf("member %s: %w", login, err)
+		}
+	}
+	for _, b := range []int{bookSuppliers, bookPartners} {
+		orgs := 0
+		for i, pc := range p.Contacts {
+			if pc.Book != b || pc.Org != -1 || orgs == demoProject.Orgs[b] {
+				continue
+			}
+			orgs++
+			role := map[int]string{bookSuppliers: "dodavatel", bookPartners: "partner stavby"}[b]
+			if err := s.st.PutProjectContact(ctx, admin, created.ID, ids[i], store.ProjectContactInput{Role: role}); err != nil {
+				return err
+			}
+			for j, person := range p.Contacts {
+				if person.Org == i {
+					if err := s.st.PutProjectContact(ctx, admin, created.ID, ids[j], store.ProjectContactInput{Role: "kontaktní osoba"}); err != nil {
+						return err
+					}
+					break
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // The demo organisation's people and structure.

@@ -34,6 +34,23 @@ type ConfirmationData struct {
 	ValidUntil time.Time
 }
 
+// ProjectClosedData fills the "project-closed" template: the mail telling a member of a
+// project that it closed and that its contacts leave their view and their devices.
+type ProjectClosedData struct {
+	// Name is the member's name.
+	Name string
+	// Project is the project's name.
+	Project string
+	// ClosedAt is when the project closed.
+	ClosedAt time.Time
+	// Contacts is how many contacts the project involved.
+	Contacts int
+	// Synced is true when the member synced the project's collection to devices.
+	Synced bool
+	// URL is where the member reaches Kontakt; may be empty.
+	URL string
+}
+
 // Purpose is one purpose of processing as shown to the person.
 type Purpose struct {
 	Name, Description string

@@ -224,3 +224,25 @@ BEGIN
     END LOOP;
     RETURN NULL;
 END $$;
+
+-- == project sync and closure (additions) ==
+
+-- The sync ledger keeps one row per device, collection and contact: a contact a device got
+-- both through a book and through a project is held twice, in two folders, and each copy
+-- leaves the device with its own collection (003 kept one row per device and contact, so the
+-- collection synced last took the row over and the other copy was forgotten).
+ALTER TABLE device_contacts DROP CONSTRAINT device_contacts_pkey;
+ALTER TABLE device_contacts ADD PRIMARY KEY (device_id, book_id, contact_id);
+-- The ProjectClosure workflow asks which devices still hold a project's contacts.
+CREATE INDEX device_contacts_book ON device_contacts (book_id);
+
+-- project_closure_notices: which member was told of which closure (closed_at tells one
+-- closure of a project from the next after a reopening), so that a retried or repeated
+-- notification mails nobody twice.
+CREATE TABLE project_closure_notices (
+    project_id  uuid NOT NULL REFERENCES projects ON DELETE CASCADE,
+    user_id     uuid NOT NULL REFERENCES users ON DELETE CASCADE,
+    closed_at   timestamptz NOT NULL,
+    sent_at     timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (project_id, user_id, closed_at)
+);

@@ -17,9 +17,11 @@ import (
 // In every query that uses the policy, $1 is, as there, the id of the user who syncs.
 
 // SyncCollection is an address book a user syncs to devices: one they may see (policy) and
-// hold a live sync grant for. CTag is the book's position in the change feed (the highest
-// book_changes.seq, "0" for a book without changes); it changes whenever a contact of the
-// book, or the book's sync profile, changes.
+// hold a live sync grant for; or a project they are a member of with project sync (Project
+// set, BookID the project's id, read-only, named "Project <name>", or "Projekt <name>" for
+// Czech users). CTag is the collection's position in the change feed (the highest
+// book_changes.seq, "0" for a collection without changes); it changes whenever a contact of
+// the collection, or its sync profile, changes.
 type SyncCollection struct {
 	BookID      string
 	Name        string
@@ -28,7 +30,8 @@ type SyncCollection struct {
 	Role        model.Role
 	SyncProfile []string
 	CTag        string
-	Seq         int64 // CTag as a number: the head of the book's change feed
+	Seq         int64 // CTag as a number: the head of the collection's change feed
+	Project     bool
 }
 
 // ContactVersion is a contact as a device was given it: the sync ledger's unit.
@@ -40,39 +43,74 @@ type ContactVersion struct {
 // syncCollectionSelect lists the books user $1 syncs, with their role, grant mode and the
 // head of their change feed (an index-only look-up on book_changes_book_seq).
 var syncCollectionSelect = `SELECT b.id, b.name, b.description, g.mode, r.role, b.sync_profile,
-		coalesce((SELECT max(bc.seq) FROM book_changes bc WHERE bc.book_id = b.id), 0)
+		coalesce((SELECT max(bc.seq) FROM book_changes bc WHERE bc.book_id = b.id), 0) AS seq, false AS project
 	  FROM sync_grants g
 	  JOIN address_books b ON b.id = g.book_id
 	  JOIN LATERAL (SELECT ` + roleOn("b.id") + ` AS role) r ON r.role IS NOT NULL
-	 WHERE g.user_id = $1 AND ` + liveSyncGrant("b.id")
+	 WHERE g.user_id = $1 AND ` + liveSyncGrant("b.id") + ` AND ` + bookVisible("b.id")
+
+// projectCollectionSelect lists the projects user $1 syncs: read-only, with the viewer's
+// role, named in the user's language, fed by the project's own change feed.
+var projectCollectionSelect = `SELECT p.id,
+		CASE WHEN lower(u.locale) LIKE 'cs%' THEN 'Projekt ' ELSE 'Project ' END || p.name, p.description,
+		'read', 'viewer', p.sync_profile,
+		coalesce((SELECT max(bc.seq) FROM book_changes bc WHERE bc.book_id = p.id), 0) AS seq, true AS project
+	  FROM project_members m
+	  JOIN projects p ON p.id = m.project_id
+	  JOIN users u ON u.id = m.user_id AND NOT u.disabled
+	 WHERE m.user_id = $1 AND ` + liveProjectSync("p.id")
 
 func scanSyncCollection(row pgx.Row) (SyncCollection, error) {
 	var c SyncCollection
-	err := row.Scan(&c.BookID, &c.Name, &c.Description, &c.Mode, &c.Role, &c.SyncProfile, &c.Seq)
+	err := row.Scan(&c.BookID, &c.Name, &c.Description, &c.Mode, &c.Role, &c.SyncProfile, &c.Seq, &c.Project)
 	c.CTag = strconv.FormatInt(c.Seq, 10)
 	return c, wrap(err)
 }
 
-// SyncCollections returns the books userID may see and holds a live sync grant for, by name.
+// SyncCollections returns the books userID may see and holds a live sync grant for, and the
+// projects they sync, by name.
 func (s *Store) SyncCollections(ctx context.Context, userID string) ([]SyncCollection, error) {
-	rows, err := s.pool.Query(ctx, syncCollectionSelect+` AND `+bookVisible("b.id")+` ORDER BY lower(b.name), b.id`, userID)
+	rows, err := s.pool.Query(ctx, `SELECT * FROM (`+syncCollectionSelect+` UNION ALL `+projectCollectionSelect+`) x
+		ORDER BY lower(x.name), x.id`, userID)
 	if err != nil {
 		return nil, wrap(err)
 	}
 	return collect(rows, scanSyncCollection)
 }
 
-// SyncCollectionOf returns one of the user's sync collections; ErrNotFound when the book is
-// invisible to them, unknown, or not synced.
-func (s *Store) SyncCollectionOf(ctx context.Context, userID, bookID string) (SyncCollection, error) {
-	if !ValidID(bookID) {
+// SyncCollectionOf returns one of the user's sync collections, a book or a project;
+// ErrNotFound when it is invisible to them, unknown, or not synced.
+func (s *Store) SyncCollectionOf(ctx context.Context, userID, id string) (SyncCollection, error) {
+	if !ValidID(id) {
 		return SyncCollection{}, ErrNotFound
 	}
-	return scanSyncCollection(s.pool.QueryRow(ctx, syncCollectionSelect+` AND b.id = $2 AND `+bookVisible("b.id"), userID, bookID))
+	return scanSyncCollection(s.pool.QueryRow(ctx, syncCollectionSelect+` AND b.id = $2 UNION ALL `+projectCollectionSelect+` AND p.id = $2`,
+		userID, id))
 }
 
-// collectionWhere selects the contacts of book $2 that user $1 may see in a sync collection.
-var collectionWhere = `c.book_id = $2 AND ` + visibleThroughBook + ` AND ` + liveSyncGrant("c.book_id")
+// collectionWhere selects the contacts of the collection $2 that user $1 may see in it: of a
+// book, its contacts the user sees through it; of a project, its involved contacts the
+// project shares with the user (the policy's visibleThroughBook and visibleThroughProject),
+// in either case only while the user syncs the collection.
+func collectionWhere(project bool) string {
+	if project {
+		return projectCollectionWhere
+	}
+	return bookCollectionWhere
+}
+
+var (
+	bookCollectionWhere    = `c.book_id = $2 AND ` + visibleThroughBook + ` AND ` + liveSyncGrant("c.book_id")
+	projectCollectionWhere = visibleThroughProject("$2") + ` AND ` + liveProjectSync("$2")
+)
+
+// isProject reports whether a collection id names a project (ids of books and projects are
+// random UUIDs and never collide), for the reads that are not given the collection.
+func (s *Store) isProject(ctx context.Context, id string) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1)`, id).Scan(&ok)
+	return ok, wrap(err)
+}
 
 // CollectionContacts returns every contact of a sync collection the user may see, with
 // contact points and visible relations, ordered by id. ErrNotFound when the collection is
@@ -86,11 +124,12 @@ func (s *Store) CollectionContacts(ctx context.Context, userID, bookID string) (
 // ("" from the start), at most limit of them (0: all), ordered by id, and whether more
 // follow. It pages an initial sync.
 func (s *Store) CollectionContactsAfter(ctx context.Context, userID, bookID, afterID string, limit int) ([]model.Contact, bool, error) {
-	if _, err := s.SyncCollectionOf(ctx, userID, bookID); err != nil {
+	coll, err := s.SyncCollectionOf(ctx, userID, bookID)
+	if err != nil {
 		return nil, false, err
 	}
 	args := []any{userID, bookID}
-	sql := `SELECT ` + contactColumns + ` FROM contacts c WHERE ` + collectionWhere
+	sql := `SELECT ` + contactColumns + ` FROM contacts c WHERE ` + collectionWhere(coll.Project)
 	if afterID != "" {
 		if !ValidID(afterID) {
 			return nil, false, ErrNotFound
@@ -118,10 +157,11 @@ func (s *Store) CollectionContactsAfter(ctx context.Context, userID, bookID, aft
 // user may see, ordered by id: what a PROPFIND of the collection needs for its ETags,
 // without loading the contacts.
 func (s *Store) CollectionVersions(ctx context.Context, userID, bookID string) ([]ContactVersion, error) {
-	if _, err := s.SyncCollectionOf(ctx, userID, bookID); err != nil {
+	coll, err := s.SyncCollectionOf(ctx, userID, bookID)
+	if err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT c.id, c.version FROM contacts c WHERE `+collectionWhere+` ORDER BY c.id`, userID, bookID)
+	rows, err := s.pool.Query(ctx, `SELECT c.id, c.version FROM contacts c WHERE `+collectionWhere(coll.Project)+` ORDER BY c.id`, userID, bookID)
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -137,7 +177,11 @@ func (s *Store) CollectionContact(ctx context.Context, userID, bookID, contactID
 	if !ValidID(bookID) || !ValidID(contactID) {
 		return model.Contact{}, ErrNotFound
 	}
-	cs, err := s.scanContacts(ctx, userID, `SELECT `+contactColumns+` FROM contacts c WHERE `+collectionWhere+` AND c.id = $3`,
+	project, err := s.isProject(ctx, bookID)
+	if err != nil {
+		return model.Contact{}, err
+	}
+	cs, err := s.scanContacts(ctx, userID, `SELECT `+contactColumns+` FROM contacts c WHERE `+collectionWhere(project)+` AND c.id = $3`,
 		userID, bookID, contactID)
 	if err != nil {
 		return model.Contact{}, err
@@ -164,7 +208,11 @@ func (s *Store) CollectionContactsByID(ctx context.Context, userID, bookID strin
 			valid = append(valid, id)
 		}
 	}
-	cs, err := s.scanContacts(ctx, userID, `SELECT `+contactColumns+` FROM contacts c WHERE `+collectionWhere+` AND c.id = ANY($3)
+	project, err := s.isProject(ctx, bookID)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := s.scanContacts(ctx, userID, `SELECT `+contactColumns+` FROM contacts c WHERE `+collectionWhere(project)+` AND c.id = ANY($3)
 		ORDER BY c.id`, userID, bookID, valid)
 	if err != nil {
 		return nil, err
@@ -221,7 +269,7 @@ func (s *Store) CollectionChanges(ctx context.Context, userID, bookID string, si
 	for i, c := range list {
 		ids[i] = c.id
 	}
-	changed, err = s.scanContacts(ctx, userID, `SELECT `+contactColumns+` FROM contacts c WHERE `+collectionWhere+` AND c.id = ANY($3)
+	changed, err = s.scanContacts(ctx, userID, `SELECT `+contactColumns+` FROM contacts c WHERE `+collectionWhere(coll.Project)+` AND c.id = ANY($3)
 		ORDER BY c.id`, userID, bookID, ids)
 	if err != nil {
 		return nil, nil, 0, false, err
@@ -275,8 +323,8 @@ func (s *Store) RecordServed(ctx context.Context, deviceID, bookID string, serve
 		if len(served) > 0 {
 			if _, err := tx.Exec(ctx, `INSERT INTO device_contacts (device_id, contact_id, book_id, version)
 				SELECT $1, x.id, $2, max(x.version) FROM unnest($3::uuid[], $4::bigint[]) AS x(id, version) GROUP BY x.id
-				ON CONFLICT (device_id, contact_id) DO UPDATE
-				SET book_id = EXCLUDED.book_id, version = EXCLUDED.version, served_at = now()`,
+				ON CONFLICT (device_id, book_id, contact_id) DO UPDATE
+				SET version = EXCLUDED.version, served_at = now()`,
 				deviceID, bookID, ids, versions); err != nil {
 				return err
 			}

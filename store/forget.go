@@ -42,7 +42,7 @@ type Erasure struct {
 
 const erasureColumns = `e.contact_id, e.book_id, e.channel, e.legal_basis, e.requested_by, e.requested_at, e.status,
 	e.erased_at, e.devices, coalesce(e.stragglers, '{}'), e.completed_at,
-	ARRAY(SELECT d.device_id FROM device_contacts d WHERE d.contact_id = e.contact_id ORDER BY d.device_id)`
+	ARRAY(SELECT DISTINCT d.device_id FROM device_contacts d WHERE d.contact_id = e.contact_id ORDER BY d.device_id)`
 
 func scanErasure(row pgx.Row) (Erasure, error) {
 	var e Erasure

@@ -30,6 +30,26 @@ const contactVisible = `((c.book_id ` + inVisibleBooks + `) IS TRUE OR ` + share
 // project they are a member of.
 const sharedByProject = `(c.id IN (SELECT ps.contact_id FROM project_shared_contacts($1) ps)) IS TRUE`
 
+// visibleThroughProject is true for the contacts row aliased c that user $1 sees through the
+// project whose id is the expression p: what the project's CardDAV collection holds. It is
+// sharedByProject narrowed to one project: c is involved in p, p shares with $1
+// (projectShares), and c holds the consent its book requires. A contact the user also sees
+// through a book grant is in the book's collection as well; a closed project's collection
+// holds nothing.
+func visibleThroughProject(p string) string {
+	return `(c.id IN (SELECT vpc.contact_id FROM project_contacts vpc WHERE vpc.project_id = ` + p + `)) IS TRUE AND ` +
+		projectShares(p) + ` AND ` + consentHolds
+}
+
+// projectShares is true when the project whose id is the expression p shares its involved
+// contacts with user $1: $1 is an enabled member and p is planned, active or closing (the
+// rule of project_shared_contacts, migration 005, for one project).
+func projectShares(p string) string {
+	return `EXISTS (SELECT 1 FROM project_members spm JOIN projects sp ON sp.id = spm.project_id
+		JOIN users su ON su.id = spm.user_id AND NOT su.disabled
+		WHERE spm.project_id = ` + p + ` AND spm.user_id = $1 AND sp.status IN ('planned', 'active', 'closing'))`
+}
+
 // contactInVisibleBook is true for the contacts row aliased c in a book user $1 may see,
 // whatever consent it holds: only for a writer reading back what it just wrote, and for
 // editors recording the consent that makes a hidden contact visible.
@@ -108,6 +128,18 @@ var bookRoleSQL = `SELECT x.role FROM (SELECT ` + roleOn("$2") + ` AS role) x WH
 func liveSyncGrant(b string) string {
 	return `EXISTS (SELECT 1 FROM sync_grants g WHERE g.user_id = $1 AND g.book_id = ` + b + `
 		AND (g.until IS NULL OR g.until > now()))`
+}
+
+// liveProjectSync is true when user $1 syncs the project whose id is the expression p to
+// devices: they are a member with project sync (project_members.sync_mode 'read') of a
+// project that is not closed, or closed less than HeldGrace ago. A closed project's
+// collection stays, empty, that long, so that every device is told of the removals in the
+// collection it knows (by sync-collection, or by a listing) and the ProjectClosure workflow
+// sees it confirmed; reopening the project fills it again.
+func liveProjectSync(p string) string {
+	return `EXISTS (SELECT 1 FROM project_members lpm JOIN projects lp ON lp.id = lpm.project_id
+		WHERE lpm.project_id = ` + p + ` AND lpm.user_id = $1 AND lpm.sync_mode = 'read'
+		  AND (lp.status <> 'closed' OR lp.closed_at > now() - interval '` + HeldGrace + `'))`
 }
 
 // bookVisible is true for the address_books id expression b that user $1 may see; used for

@@ -468,18 +468,28 @@ func (s *Store) ReopenProject(ctx context.Context, actor Actor, id string) error
 }
 
 // ProjectClosureState is what the ProjectClosure workflow reads of its project: ids, a
-// status and durations only.
+// status and times only. RequestedAt is when the closure was requested (zero when none is):
+// its grace period ends at RequestedAt + Grace, and a later RequestedAt is a new request.
 type ProjectClosureState struct {
-	Status string
-	Grace  time.Duration
+	Status      string
+	Grace       time.Duration
+	RequestedAt time.Time
 }
 
 // ProjectClosure returns the closure state of a project (ErrNotFound for none).
 func (s *Store) ProjectClosure(ctx context.Context, id string) (ProjectClosureState, error) {
 	var st ProjectClosureState
+	if !ValidID(id) {
+		return st, ErrNotFound
+	}
 	var secs float64
-	err := s.pool.QueryRow(ctx, `SELECT status, extract(epoch FROM closure_grace) FROM projects WHERE id = $1`, id).Scan(&st.Status, &secs)
+	var requested *time.Time
+	err := s.pool.QueryRow(ctx, `SELECT status, extract(epoch FROM closure_grace), closure_requested_at FROM projects WHERE id = $1`,
+		id).Scan(&st.Status, &secs, &requested)
 	st.Grace = time.Duration(secs * float64(time.Second))
+	if requested != nil {
+		st.RequestedAt = *requested
+	}
 	return st, wrap(err)
 }
 

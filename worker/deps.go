@@ -18,10 +18,11 @@ func NewDeps(st *store.Store, c client.Client, mailer activities.Mailer, publicU
 	return Deps{
 		Activities: &activities.Activities{Store: st, Mailer: mailer, PublicURL: publicURL,
 			Lifecycle: workflows.LifecycleTeller{Client: c, Store: st}, Log: log},
-		Reconciler: workflows.NewReconciler(c, st),
-		Forget:     &activities.Forget{Store: st},
-		Retention:  &activities.Retention{Store: st, Verifications: v},
-		Subject:    &activities.Subject{Store: st, Mailer: mailer, PublicURL: publicURL, Log: log},
-		Lifecycle:  &activities.Lifecycle{Store: st, StartVerification: v.StartVerification, Log: log},
+		Reconciler:     workflows.NewReconciler(c, st),
+		Forget:         &activities.Forget{Store: st},
+		Retention:      &activities.Retention{Store: st, Verifications: v},
+		Subject:        &activities.Subject{Store: st, Mailer: mailer, PublicURL: publicURL, Log: log},
+		Lifecycle:      &activities.Lifecycle{Store: st, StartVerification: v.StartVerification, Log: log},
+		ProjectClosure: &activities.ProjectClosure{Store: st, Mailer: mailer, PublicURL: publicURL, Log: log},
 	}
 }

@@ -21,12 +21,13 @@ import (
 // Deps are the activity structs the worker registers. Retention may be nil (then the
 // RetentionSweep schedule's runs wait for a worker that has it).
 type Deps struct {
-	Activities *activities.Activities
-	Reconciler *activities.Reconciler
-	Forget     *activities.Forget
-	Retention  *activities.Retention
-	Subject    *activities.Subject
-	Lifecycle  *activities.Lifecycle
+	Activities     *activities.Activities
+	Reconciler     *activities.Reconciler
+	Forget         *activities.Forget
+	Retention      *activities.Retention
+	Subject        *activities.Subject
+	Lifecycle      *activities.Lifecycle
+	ProjectClosure *activities.ProjectClosure
 }
 
 // Run registers everything, ensures the schedules, and processes tasks until ctx is done;
@@ -62,6 +63,8 @@ func New(c client.Client, d Deps) sdkworker.Worker {
 	w.RegisterActivity(d.Retention)
 	w.RegisterActivity(d.Subject)
 	w.RegisterActivity(d.Lifecycle)
+	w.RegisterWorkflow(workflows.ProjectClosure)
+	w.RegisterActivity(d.ProjectClosure)
 	return w
 }
 

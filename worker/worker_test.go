@@ -19,7 +19,8 @@ func TestNewRegisters(t *testing.T) {
 	}
 	defer c.Close()
 	if w := New(c, Deps{Activities: &activities.Activities{}, Reconciler: &activities.Reconciler{}, Forget: &activities.Forget{},
-		Retention: &activities.Retention{}, Subject: &activities.Subject{}, Lifecycle: &activities.Lifecycle{}}); w == nil {
+		Retention: &activities.Retention{}, Subject: &activities.Subject{}, Lifecycle: &activities.Lifecycle{},
+		ProjectClosure: &activities.ProjectClosure{}}); w == nil {
 		t.Fatal("no worker")
 	}
 }

@@ -46,6 +46,8 @@ type Outbox interface {
 	ExpireOverdueConsent(ctx context.Context, consentID string) error
 	UntoldLifecycles(ctx context.Context, limit int) ([]string, error)
 	MarkLifecycleTold(ctx context.Context, version string) error
+	UnstartedProjectClosures(ctx context.Context, limit int) ([]string, error)
+	MarkProjectClosureStarted(ctx context.Context, projectID string) error
 }
 
 // NewReconciler wires the outbox lanes to the functions that start and signal the
@@ -66,5 +68,6 @@ func NewReconciler(c client.Client, o Outbox) *activities.Reconciler {
 		{Name: "overdue consents", List: o.OverdueConsents, Do: o.ExpireOverdueConsent,
 			Mark: func(context.Context, string) error { return nil }},
 		{Name: "lifecycle changes", List: o.UntoldLifecycles, Do: tellVersion(c), Mark: o.MarkLifecycleTold},
+		{Name: "project closures", List: o.UnstartedProjectClosures, Mark: o.MarkProjectClosureStarted, Do: ProjectCloser{Client: c}.StartClosure},
 	}}
 }
