@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"errors"
+	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -225,6 +227,9 @@ func erasePersonalData(ctx context.Context, tx pgx.Tx, contactID string) error {
 		contactID).Scan(&emails); err != nil {
 		return err
 	}
+	if err := redactMeetings(ctx, tx, contactID, emails); err != nil {
+		return err
+	}
 	for _, q := range []struct {
 		sql  string
 		args []any
@@ -244,6 +249,88 @@ func erasePersonalData(ctx context.Context, tx pgx.Tx, contactID string) error {
 		}
 	}
 	return nil
+}
+
+// redactMeetings replaces, in the title, agenda and minutes of the meetings the contact took
+// part in, every mention of the person (display name, given and family names, addresses and
+// phone numbers) with a marker: those records belong to the other participants too, so
+// they stay, without the person.
+func redactMeetings(ctx context.Context, tx pgx.Tx, contactID string, emails []string) error {
+	var terms []string
+	if err := tx.QueryRow(ctx, `SELECT ARRAY(SELECT DISTINCT t FROM (
+			SELECT unnest(ARRAY[c.display_name, c.given_name, c.family_name, trim(c.given_name || ' ' || c.family_name)]) AS t
+			  FROM contacts c WHERE c.id = $1
+			UNION ALL SELECT value FROM contact_points WHERE contact_id = $1 AND kind IN ('email', 'phone')) x
+		WHERE length(t) >= 3)`, contactID).Scan(&terms); err != nil {
+		return err
+	}
+	terms = append(terms, emails...)
+	if len(terms) == 0 {
+		return nil
+	}
+	// Longest first, so a full name goes before its parts; each term case-insensitively,
+	// and a phone number with or without the spaces it was written with.
+	slices.SortFunc(terms, func(a, b string) int { return len(b) - len(a) })
+	parts := make([]string, len(terms))
+	for i, t := range terms {
+		parts[i] = regexp.QuoteMeta(t)
+		if digits := strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, t); len(digits) >= 6 && strings.TrimLeft(t, "+0123456789 ") == "" {
+			// +420777123456 also as 777 123 456, +420 777 123 456 and so on.
+			var b strings.Builder
+			for j, d := range digits {
+				if j > 0 {
+					b.WriteString(`[\s.-]?`)
+				}
+				b.WriteRune(d)
+			}
+			parts[i] = `\+?` + b.String()
+			if len(digits) > 9 {
+				parts[i] = `(?:\+?` + digits[:len(digits)-9] + `[\s.-]?)?` + nineDigits(digits[len(digits)-9:])
+			}
+		}
+	}
+	re, err := regexp.Compile(`(?i)` + strings.Join(parts, "|"))
+	if err != nil {
+		return err
+	}
+	rows, err := tx.Query(ctx, `SELECT m.id, m.title, m.agenda, m.minutes FROM meetings m
+		JOIN meeting_contacts mc ON mc.meeting_id = m.id WHERE mc.contact_id = $1 FOR UPDATE OF m`, contactID)
+	if err != nil {
+		return err
+	}
+	type meeting struct{ id, title, agenda, minutes string }
+	ms, err := collect(rows, func(r pgx.Row) (meeting, error) {
+		var m meeting
+		return m, r.Scan(&m.id, &m.title, &m.agenda, &m.minutes)
+	})
+	if err != nil {
+		return err
+	}
+	const marker = "[vymazáno]"
+	for _, m := range ms {
+		if _, err := tx.Exec(ctx, `UPDATE meetings SET title = $2, agenda = $3, minutes = $4, updated_at = now() WHERE id = $1`,
+			m.id, re.ReplaceAllString(m.title, marker), re.ReplaceAllString(m.agenda, marker), re.ReplaceAllString(m.minutes, marker)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// nineDigits matches a national nine-digit number with optional separators between digits.
+func nineDigits(d string) string {
+	var b strings.Builder
+	for j, r := range d {
+		if j > 0 {
+			b.WriteString(`[\s.-]?`)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // ErasurePendingDevices lists the devices that held an erased contact and have not synced

@@ -153,6 +153,26 @@ func seedSubject(t *testing.T, e *doi) model.Contact {
 		VALUES ($1, $2, $3, ARRAY[$4::uuid, $5::uuid], now() + interval '7 days')`, auth.HashSecret(newSecret(t)), reqID, e.form.ID, c.ID, org.ID); err != nil {
 		t.Fatal(err)
 	}
+	// A project meeting the person took part in, whose minutes name them, and a rating of
+	// what they delivered.
+	proj, err := e.st.CreateProject(ctx, e.admin, store.ProjectInput{Name: ptr("Dodávka oken")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.PutProjectContact(ctx, e.admin, proj.ID, c.ID, store.ProjectContactInput{Role: "dodavatel"}); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().Add(-24 * time.Hour)
+	if _, err := e.st.CreateMeeting(ctx, e.admin, proj.ID, model.MeetingInput{At: &at, Title: "Kontrola s " + subject.given + " " + subject.family,
+		Agenda: "Termíny", Minutes: "Paní VÝMAZOVÁ slíbila okna do pátku, volat na 777 123 456 nebo " + subject.email + ".",
+		ContactIDs: []string{c.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	q := 4
+	if _, err := e.st.CreateCollaboration(ctx, e.admin, model.CollaborationRecord{ProjectID: proj.ID, ContactID: c.ID,
+		Delivered: "okna", Quality: &q, Comment: subject.family + " dodala včas"}); err != nil {
+		t.Fatal(err)
+	}
 	// A phone that synced the contact, and reads in the audit log.
 	dev, err := e.st.CreateDevice(ctx, e.admin, "iPhone", "kd_x", auth.HashSecret(newSecret(t)))
 	if err != nil {
@@ -184,7 +204,7 @@ func TestErasureCompleteness(t *testing.T) {
 		before[h.table] = true
 	}
 	for _, table := range []string{"contacts", "contact_points", "attached_items", "consent_requests", "consents",
-		"consent_events", "consent_scans", "subject_requests"} {
+		"consent_events", "consent_scans", "subject_requests", "meetings", "collaboration_records"} {
 		if !before[table] {
 			t.Errorf("the fixture put nothing of the subject into %s; the test would prove nothing there", table)
 		}
@@ -212,6 +232,11 @@ func TestErasureCompleteness(t *testing.T) {
 	}
 	if n := e.count(t, `SELECT count(*) FROM contacts WHERE org_name = 'Zůstává a.s.'`); n != 1 {
 		t.Errorf("the related organisation went too")
+	}
+	var minutes string
+	if err := e.pool.QueryRow(ctx, `SELECT minutes FROM meetings`).Scan(&minutes); err != nil ||
+		minutes != "Paní [vymazáno] slíbila okna do pátku, volat na [vymazáno] nebo [vymazáno]." {
+		t.Errorf("the meeting, kept for its other participants, reads %q (%v)", minutes, err)
 	}
 	if n := e.count(t, `SELECT count(*) FROM book_changes WHERE contact_id = $1`, c.ID); n < 2 {
 		t.Errorf("change feed rows for the erased contact: %d, want its creation and its removal", n)
