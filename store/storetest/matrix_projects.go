@@ -147,6 +147,26 @@ func (m *Matrix) ProjectContacts(login, name string) []string {
 	return out
 }
 
+// ProjectMembers returns the logins of project name's members, the lead included.
+func (m *Matrix) ProjectMembers(name string) []string { return slices.Clone(m.projectMembers[name]) }
+
+// ProjectCollection returns the keys of the contacts a member of project name finds in the
+// project's CardDAV collection when they hold project sync: the involved contacts the
+// project shares (none once it is closed), without those a consent requirement hides.
+func (m *Matrix) ProjectCollection(name string) []string {
+	if name != "P1" { // P2 is closed
+		return nil
+	}
+	var out []string
+	for _, k := range []string{"b4-person", "b1-org", "b2-org"} {
+		if !m.hidden[k] {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // SeesMeeting reports whether login may see meeting key: an enabled user who created it,
 // takes part in it or was granted it, or, for a project-audience meeting, is a member of
 // its project. Admins have no exception.
