@@ -39,10 +39,10 @@ func TestClientAddr(t *testing.T) {
 		{"127.0.0.1:4000", nil, "127.0.0.1:4000"},                          // no header
 		{"127.0.0.1:4000", []string{"198.51.100.1"}, "198.51.100.1:4000"},
 		{"10.1.2.3:4000", []string{"6.6.6.6, 198.51.100.1, 10.9.9.9"}, "198.51.100.1:4000"}, // rightmost untrusted wins, the forged left part is ignored
-		{"10.1.2.3:4000", []string{"6.6.6.6", "198.51.100.1"}, "198.51.100.1:4000"},          // several header lines
+		{"10.1.2.3:4000", []string{"6.6.6.6", "198.51.100.1"}, "198.51.100.1:4000"},         // several header lines
 		{"10.1.2.3:4000", []string{"2001:db8::7"}, "[2001:db8::7]:4000"},
 		{"10.1.2.3:4000", []string{"198.51.100.1, garbage"}, "10.1.2.3:4000"}, // malformed: keep the peer
-		{"10.1.2.3:4000", []string{"10.0.0.1"}, "10.1.2.3:4000"},               // only proxies
+		{"10.1.2.3:4000", []string{"10.0.0.1"}, "10.1.2.3:4000"},              // only proxies
 	} {
 		if got := clientAddr(tc.peer, tc.forwarded, trusted); got != tc.want {
 			t.Errorf("clientAddr(%s, %q) = %s, want %s", tc.peer, tc.forwarded, got, tc.want)
@@ -74,7 +74,9 @@ func TestHandler(t *testing.T) {
 	log := slog.New(LogHandler(slog.NewJSONHandler(&logs, nil)))
 	var got []observed
 	h := Handler(mux, Options{Logger: log, TrustedProxies: cidrs(t, "192.0.2.0/24"),
-		Observe: func(method, route string, code int, d time.Duration) { got = append(got, observed{method, route, code}) }})
+		Observe: func(method, route string, code int, d time.Duration) {
+			got = append(got, observed{method, route, code})
+		}})
 
 	do := func(method, target, id string) *httptest.ResponseRecorder {
 		r := httptest.NewRequest(method, target, nil)

@@ -195,7 +195,9 @@ func TestGracefulShutdown(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	done := make(chan error, 1)
-	go func() { done <- runServers(ctx, log, []server{s}, drainPlan{hc: hc, delay: 300 * time.Millisecond, timeout: 30 * time.Second}, nil) }()
+	go func() {
+		done <- runServers(ctx, log, []server{s}, drainPlan{hc: hc, delay: 300 * time.Millisecond, timeout: 30 * time.Second}, nil)
+	}()
 
 	type answer struct {
 		code int
