@@ -139,13 +139,3 @@ func apiHandler(cfg config.Config, log *slog.Logger, st *store.Store, c client.C
 	}
 	return api.NewHandler(d)
 }
-
-// serveHTTP serves handler on cfg.HTTPAddr until ctx ends, then lets in-flight requests
-// finish (within KONTAKT_SHUTDOWN_TIMEOUT). ready, when set, runs once the listener is open.
-func serveHTTP(ctx context.Context, cfg config.Config, log *slog.Logger, handler http.Handler, ready func()) error {
-	s, err := listen("http", cfg.HTTPAddr, handler)
-	if err != nil {
-		return err
-	}
-	return runServers(ctx, log, []server{s}, drainOf(cfg, nil), ready)
-}
