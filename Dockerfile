@@ -15,8 +15,8 @@ ARG GO_VERSION=1.26.8
 
 FROM golang:${GO_VERSION}-bookworm AS build
 WORKDIR /src
-COPY go.mod go.sum ./
-RUN --mount=type=cache,target=/go/pkg/mod go mod download -x >/dev/null
+# No `go mod download`: it would fetch the embedded Temporal server's whole module graph,
+# which this build leaves out; go build fetches what it links, into the cache mount.
 COPY . .
 ARG VERSION=dev
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
