@@ -603,6 +603,24 @@ func TestHelm(t *testing.T) {
 		t.Errorf("ingress TLS %+v", tls)
 	}
 
+	// The defaults with only the required values: no Ingress, no TLS to Temporal, no SMTP
+	// login (so no password file the Secret might not have).
+	out, err = run(t, "", nil, h, "template", "kontakt", chart, "--kube-version", "1.30.0",
+		"--set", "publicURL=https://kontakt.example.org,secrets.existingSecret=kontakt,temporal.address=temporal-frontend:7233,smtp.host=smtp.example.org,smtp.from=kontakt@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, unwanted := range []string{"kind: Ingress", "KONTAKT_SMTP_PASSWORD_FILE", "KONTAKT_TEMPORAL_TLS", "kind: PodMonitor"} {
+		if strings.Contains(out, unwanted) {
+			t.Errorf("the defaults render %s", unwanted)
+		}
+	}
+	for _, wanted := range []string{"kind: PodDisruptionBudget", "kind: Job", "name: kontakt-worker"} {
+		if !strings.Contains(out, wanted) {
+			t.Errorf("the defaults do not render %s", wanted)
+		}
+	}
+
 	// The defaults render nothing without the required values, and say which.
 	_, err = run(t, "", nil, h, "template", "kontakt", chart, "--kube-version", "1.30.0")
 	if err == nil || !strings.Contains(err.Error(), "is required") {
