@@ -3,7 +3,7 @@ GO ?= go
 export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: dev test lint build bench deps fuzz
+.PHONY: dev test lint build build-prod image helm bench deps fuzz
 
 deps:
 	@bash scripts/deps.sh
@@ -13,6 +13,22 @@ dev: deps
 
 build:
 	$(GO) build -o bin/kontakt ./cmd/kontakt
+
+# build-prod builds what the Dockerfile builds: static, without the embedded dev stack.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+build-prod:
+	CGO_ENABLED=0 $(GO) build -tags nodev -trimpath -ldflags="-s -w -X main.version=$(VERSION)" -o bin/kontakt ./cmd/kontakt
+
+# image needs a Docker engine (not on every machine that runs make test).
+image:
+	docker build --build-arg VERSION=$(VERSION) -t kontakt:$(VERSION) .
+
+# helm builds helm from the Go module proxy into the cache where deploy's tests look for it.
+HELM_VERSION := v3.22.0
+helm:
+	@dir="$${XDG_CACHE_HOME:-$$HOME/.cache}/kontakt-tools/helm-$(HELM_VERSION)"; \
+	[ -x "$$dir/helm" ] || GOBIN="$$dir" GOFLAGS=-mod=mod GOWORK=off $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION); \
+	echo "$$dir/helm"
 
 test:
 	@bash scripts/deps.sh test

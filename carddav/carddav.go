@@ -61,11 +61,25 @@ const (
 type Deps struct {
 	Store  *store.Store
 	Logger *slog.Logger
+	// Syncs, when set, counts the sync-collection reports answered (metrics.Metrics).
+	Syncs SyncCounter
 }
+
+// SyncCounter counts sync-collection reports by kind: "initial" (a listing from an empty
+// token, or its continuation), "incremental" (changes since a token), "revoked" (the removals
+// of a book no longer synced).
+type SyncCounter interface {
+	CardDAVSync(kind string)
+}
+
+type noSyncCounter struct{}
+
+func (noSyncCounter) CardDAVSync(string) {}
 
 type handler struct {
 	store *store.Store
 	log   *slog.Logger
+	syncs SyncCounter
 	// go-webdav tells resources apart by the depth of their path below its prefix
 	// (1 principal, 2 home set, 3 address book, 4 address object), so the principals get
 	// a handler of their own: principals serves /dav/principals/<login>/, dav the rest.
@@ -86,7 +100,10 @@ func NewHandler(d Deps) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{store: d.Store, log: log}
+	h := &handler{store: d.Store, log: log, syncs: d.Syncs}
+	if h.syncs == nil {
+		h.syncs = noSyncCounter{}
+	}
 	b := &backend{h: h}
 	h.dav = &carddav.Handler{Backend: b, Prefix: strings.TrimSuffix(davRoot, "/")}
 	h.principals = &carddav.Handler{Backend: b, Prefix: strings.TrimSuffix(principalsRoot, "/")}

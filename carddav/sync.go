@@ -576,6 +576,11 @@ func (h *handler) syncCollection(w http.ResponseWriter, r *http.Request, st *req
 		h.internalError(w, r, err)
 		return
 	}
+	if initial {
+		h.syncs.CardDAVSync("initial")
+	} else {
+		h.syncs.CardDAVSync("incremental")
+	}
 	writeMultistatus(w, &ms)
 }
 
@@ -602,5 +607,6 @@ func (h *handler) syncGone(w http.ResponseWriter, r *http.Request, st *reqState,
 		h.internalError(w, r, err)
 		return
 	}
+	h.syncs.CardDAVSync("revoked")
 	writeMultistatus(w, &ms)
 }

@@ -34,6 +34,10 @@ type Config struct {
 	ScanMaxBytes    int64         // KONTAKT_SCAN_MAX_BYTES: largest scanned consent form accepted
 	ScanHook        string        // KONTAKT_SCAN_HOOK: virus-scan command run with each scan on stdin; empty: none
 	ScanHookTimeout time.Duration // KONTAKT_SCAN_HOOK_TIMEOUT: how long the hook may run
+	MetricsAddr     string        // KONTAKT_METRICS_ADDR: the operations listener (/metrics, /healthz, /readyz); empty: none
+	TrustedProxies  []*net.IPNet  // KONTAKT_TRUSTED_PROXIES: proxies whose X-Forwarded-For names the client
+	ShutdownDelay   time.Duration // KONTAKT_SHUTDOWN_DELAY: how long /readyz fails before the listener closes
+	ShutdownTimeout time.Duration // KONTAKT_SHUTDOWN_TIMEOUT: how long in-flight requests may take to finish
 
 	TemporalAddress   string // KONTAKT_TEMPORAL_ADDRESS host:port; empty: `kontakt dev` runs its own
 	TemporalNamespace string // KONTAKT_TEMPORAL_NAMESPACE
@@ -73,6 +77,10 @@ func Load(getenv func(string) string) (Config, error) {
 		ScanMaxBytes:    int64(r.integer("KONTAKT_SCAN_MAX_BYTES", 10<<20)),
 		ScanHook:        r.str("KONTAKT_SCAN_HOOK", ""),
 		ScanHookTimeout: r.duration("KONTAKT_SCAN_HOOK_TIMEOUT", time.Minute),
+		MetricsAddr:     r.str("KONTAKT_METRICS_ADDR", ""),
+		TrustedProxies:  r.cidrs("KONTAKT_TRUSTED_PROXIES"),
+		ShutdownDelay:   r.duration("KONTAKT_SHUTDOWN_DELAY", 0),
+		ShutdownTimeout: r.duration("KONTAKT_SHUTDOWN_TIMEOUT", 20*time.Second),
 
 		TemporalAddress:   r.str("KONTAKT_TEMPORAL_ADDRESS", ""),
 		TemporalNamespace: r.str("KONTAKT_TEMPORAL_NAMESPACE", "default"),
@@ -106,6 +114,16 @@ func (c Config) validate() []error {
 	var errs []error
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("KONTAKT_HTTP_ADDR %q is not host:port", c.HTTPAddr))
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("KONTAKT_METRICS_ADDR %q is not host:port", c.MetricsAddr))
+		} else if c.MetricsAddr == c.HTTPAddr {
+			errs = append(errs, errors.New("KONTAKT_METRICS_ADDR must differ from KONTAKT_HTTP_ADDR"))
+		}
+	}
+	if c.ShutdownDelay < 0 || c.ShutdownTimeout < time.Second {
+		errs = append(errs, errors.New("KONTAKT_SHUTDOWN_DELAY must not be negative and KONTAKT_SHUTDOWN_TIMEOUT must be at least 1s"))
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("KONTAKT_DATA_DIR must not be empty"))
@@ -204,6 +222,30 @@ func (r *reader) boolean(name string, def bool) bool {
 		return def
 	}
 	return b
+}
+
+// cidrs reads a comma- or space-separated list of CIDR ranges or single addresses.
+func (r *reader) cidrs(name string) []*net.IPNet {
+	var out []*net.IPNet
+	for _, f := range strings.FieldsFunc(r.str(name, ""), func(c rune) bool { return c == ',' || c == ' ' }) {
+		if !strings.Contains(f, "/") {
+			if ip := net.ParseIP(f); ip != nil {
+				bits := 8 * len(ip.To16())
+				if ip.To4() != nil {
+					ip, bits = ip.To4(), 32
+				}
+				out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+				continue
+			}
+		}
+		_, n, err := net.ParseCIDR(f)
+		if err != nil {
+			r.errs = append(r.errs, fmt.Errorf("%s: %q is not an address or CIDR range", name, f))
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 func (r *reader) duration(name string, def time.Duration) time.Duration {

@@ -68,3 +68,34 @@ func TestScanSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestOperations(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"KONTAKT_METRICS_ADDR":     ":9090",
+		"KONTAKT_TRUSTED_PROXIES":  "10.0.0.0/8, 192.0.2.7 2001:db8::1",
+		"KONTAKT_SHUTDOWN_DELAY":   "5s",
+		"KONTAKT_SHUTDOWN_TIMEOUT": "30s",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MetricsAddr != ":9090" || c.ShutdownDelay != 5*time.Second || c.ShutdownTimeout != 30*time.Second || len(c.TrustedProxies) != 3 {
+		t.Fatalf("got %+v", c)
+	}
+	if got := c.TrustedProxies[1].String(); got != "192.0.2.7/32" {
+		t.Errorf("single address became %s", got)
+	}
+	if got := c.TrustedProxies[2].String(); got != "2001:db8::1/128" {
+		t.Errorf("single IPv6 address became %s", got)
+	}
+	d, err := Load(env(nil))
+	if err != nil || d.MetricsAddr != "" || d.TrustedProxies != nil || d.ShutdownTimeout != 20*time.Second {
+		t.Fatalf("defaults %+v %v", d, err)
+	}
+	_, err = Load(env(map[string]string{"KONTAKT_TRUSTED_PROXIES": "caddy", "KONTAKT_METRICS_ADDR": "127.0.0.1:8080"}))
+	for _, name := range []string{"KONTAKT_TRUSTED_PROXIES", "KONTAKT_METRICS_ADDR"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+}

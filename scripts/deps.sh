@@ -30,6 +30,11 @@ if [ "${1:-}" = "test" ] && ! command -v vdirsyncer >/dev/null 2>&1; then
   need_apt+=(vdirsyncer)
 fi
 
+# make test validates deploy/compose with `docker-compose config` (no Docker engine needed).
+if [ "${1:-}" = "test" ] && ! command -v docker-compose >/dev/null 2>&1; then
+  need_apt+=(docker-compose)
+fi
+
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     echo "deps: please install ${need_apt[*]} (e.g. sudo apt-get install -y ${need_apt[*]}) and run again" >&2

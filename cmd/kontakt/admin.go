@@ -68,7 +68,7 @@ func runAdmin(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 	if err != nil {
 		return err
 	}
-	log.Info("user created", "id", u.ID, "login", u.Login, "admin", u.IsAdmin)
+	log.Info("user created", "id", u.ID, "admin", u.IsAdmin) // ids only at info: a login names a person
 	if !*fromStdin {
 		fmt.Fprintf(stdout, "login: %s\npassword: %s\n", u.Login, pw)
 	}

@@ -1,3 +1,9 @@
+//go:build !nodev
+
+// The embedded dev stack (a private PostgreSQL, an in-process Temporal server with its Web
+// UI, an SMTP catcher) links the whole Temporal server: production images build with
+// -tags nodev and leave it out (nodev.go).
+
 package main
 
 import (
@@ -17,6 +23,8 @@ import (
 	"github.com/kontakt/kontakt/devstack"
 	"github.com/kontakt/kontakt/devstack/mailcatcher"
 	devtemporal "github.com/kontakt/kontakt/devstack/temporal"
+	"github.com/kontakt/kontakt/health"
+	"github.com/kontakt/kontakt/metrics"
 	"github.com/kontakt/kontakt/migrations"
 	"github.com/kontakt/kontakt/store"
 	"github.com/kontakt/kontakt/worker"
@@ -82,7 +90,8 @@ func runDev(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.
 		}()
 		temporalAddr, uiURL = ts.Address(), ts.UIURL()
 	}
-	tc, err := temporalClient(cfg, temporalAddr, log)
+	m := metrics.New(version)
+	tc, err := temporalClientWith(cfg, temporalAddr, log, m)
 	if err != nil {
 		return err
 	}
@@ -118,11 +127,14 @@ func runDev(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.
 	if _, err := devstack.SeedDemoNewsletter(ctx, st); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	mountCardDAV(mux, st, log)
+	mountCardDAV(mux, st, log, m)
+	// On the loopback listener of `kontakt dev`, metrics and readiness share the main one.
+	mux.Handle("/metrics", m.Handler())
+	mux.Handle("/readyz", health.New(log, append(databaseChecks(pool), temporalCheck(tc, false))...).ReadyHandler())
 	mux.Handle("/", apiHandler(cfg, log, st, tc))
 
 	// The worker runs beside the API; it stops after the HTTP server has drained.
-	deps := workerDeps(cfg, st, tc, mailer, log)
+	deps := workerDeps(cfg, st, tc, metrics.Mailer{Next: mailer, Metrics: m}, log)
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- worker.Run(workerCtx, tc, deps) }()
@@ -134,7 +146,7 @@ func runDev(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.
 	}()
 	reconcileAtStart(ctx, deps.Reconciler, log)
 
-	return serveHTTP(ctx, cfg, log, mux, func() {
+	return serveHTTP(ctx, cfg, log, instrument(mux, cfg, log, m), func() {
 		printWelcome(stdout, cfg, dbURL, demo, uiURL, smtpHost == "127.0.0.1" && cfg.SMTPHost == "")
 	})
 }
@@ -209,4 +221,14 @@ func redact(u string) string {
 		return strings.Replace(u, cfg.Password, "***", 1)
 	}
 	return u
+}
+
+// serveHTTP serves handler on cfg.HTTPAddr until ctx ends, then lets in-flight requests
+// finish (within KONTAKT_SHUTDOWN_TIMEOUT). ready, when set, runs once the listener is open.
+func serveHTTP(ctx context.Context, cfg config.Config, log *slog.Logger, handler http.Handler, ready func()) error {
+	s, err := listen("http", cfg.HTTPAddr, handler)
+	if err != nil {
+		return err
+	}
+	return runServers(ctx, log, []server{s}, drainOf(cfg, nil), ready)
 }

@@ -22,6 +22,7 @@ import (
 	"syscall"
 
 	"github.com/kontakt/kontakt/config"
+	"github.com/kontakt/kontakt/httpmw"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -83,8 +84,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	// Records made with a request's context carry its request_id.
 	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(httpmw.LogHandler(slog.NewJSONHandler(w, opts)))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(httpmw.LogHandler(slog.NewTextHandler(w, opts)))
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -17,6 +16,8 @@ import (
 	"github.com/kontakt/kontakt/auth"
 	"github.com/kontakt/kontakt/carddav"
 	"github.com/kontakt/kontakt/config"
+	"github.com/kontakt/kontakt/health"
+	"github.com/kontakt/kontakt/metrics"
 	"github.com/kontakt/kontakt/migrations"
 	"github.com/kontakt/kontakt/store"
 	"github.com/kontakt/kontakt/workflows"
@@ -69,27 +70,50 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	st := store.New(pool, cfg.DefaultRegion)
+	m := metrics.New(version)
+	checks := databaseChecks(pool)
 	var tc client.Client
 	if cfg.TemporalAddress != "" {
-		c, err := temporalClient(cfg, cfg.TemporalAddress, log)
+		c, err := temporalClientWith(cfg, cfg.TemporalAddress, log, m)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
 		tc = c
+		checks = append(checks, temporalCheck(c, true))
 		reconcileAtStart(ctx, reconciler(st, c), log)
 	} else {
 		log.Warn("KONTAKT_TEMPORAL_ADDRESS is not set: consent requests wait in the outbox until a worker reconciles them")
 	}
+	hc := health.New(log, checks...)
 	mux := http.NewServeMux()
-	mountCardDAV(mux, st, log)
+	mountCardDAV(mux, st, log, m)
+	mux.Handle("/readyz", hc.ReadyHandler())
 	mux.Handle("/", apiHandler(cfg, log, st, tc))
-	return serveHTTP(ctx, cfg, log, mux, nil)
+	front, err := listen("http", cfg.HTTPAddr, instrument(mux, cfg, log, m))
+	if err != nil {
+		return err
+	}
+	servers := []server{front}
+	if cfg.MetricsAddr != "" {
+		ops, err := listen("ops", cfg.MetricsAddr, opsHandler(m, hc))
+		if err != nil {
+			front.ln.Close()
+			return err
+		}
+		servers = append(servers, ops)
+	}
+	return runServers(ctx, log, servers, drainOf(cfg, hc), nil)
 }
 
-// mountCardDAV serves CardDAV at /dav/ and its discovery at /.well-known/carddav (RFC 6764).
-func mountCardDAV(mux *http.ServeMux, st *store.Store, log *slog.Logger) {
-	h := carddav.NewHandler(carddav.Deps{Store: st, Logger: log})
+// mountCardDAV serves CardDAV at /dav/ and its discovery at /.well-known/carddav (RFC 6764);
+// m (may be nil) counts its syncs.
+func mountCardDAV(mux *http.ServeMux, st *store.Store, log *slog.Logger, m *metrics.Metrics) {
+	d := carddav.Deps{Store: st, Logger: log}
+	if m != nil {
+		d.Syncs = m
+	}
+	h := carddav.NewHandler(d)
 	mux.Handle("/dav/", h)
 	mux.Handle("/.well-known/carddav", h)
 }
@@ -120,39 +144,4 @@ func apiHandler(cfg config.Config, log *slog.Logger, st *store.Store, c client.C
 		ScanHookTimeout:  cfg.ScanHookTimeout,
 	}
 	return api.NewHandler(d)
-}
-
-// serveHTTP serves handler until ctx ends, then finishes in-flight requests. ready, when
-// set, runs once the listener is open.
-func serveHTTP(ctx context.Context, cfg config.Config, log *slog.Logger, handler http.Handler, ready func()) error {
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		return fmt.Errorf("http: %w", err)
-	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      120 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info("http listening", "addr", ln.Addr().String())
-	if ready != nil {
-		ready()
-	}
-	select {
-	case err := <-errc:
-		return fmt.Errorf("http: %w", err)
-	case <-ctx.Done():
-	}
-	log.Info("shutting down http")
-	shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil {
-		return fmt.Errorf("http shutdown: %w", err)
-	}
-	return nil
 }

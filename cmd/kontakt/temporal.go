@@ -10,11 +10,14 @@ import (
 	"os"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/kontakt/kontakt/activities"
 	"github.com/kontakt/kontakt/config"
+	"github.com/kontakt/kontakt/health"
 	"github.com/kontakt/kontakt/mail"
+	"github.com/kontakt/kontakt/metrics"
 	"github.com/kontakt/kontakt/store"
 	"github.com/kontakt/kontakt/worker"
 	"github.com/kontakt/kontakt/workflows"
@@ -23,7 +26,17 @@ import (
 // temporalClient makes a lazy client: it connects on first use, so `serve` starts (and
 // takes submissions into the outbox) while Temporal is down.
 func temporalClient(cfg config.Config, address string, log *slog.Logger) (client.Client, error) {
+	return temporalClientWith(cfg, address, log, nil)
+}
+
+// temporalClientWith is temporalClient recording the SDK's metrics and the client's
+// workflow starts and signals in m (nil: none).
+func temporalClientWith(cfg config.Config, address string, log *slog.Logger, m *metrics.Metrics) (client.Client, error) {
 	opts := client.Options{HostPort: address, Namespace: cfg.TemporalNamespace, Logger: sdklog.NewStructuredLogger(log)}
+	if m != nil {
+		opts.MetricsHandler = m.TemporalHandler()
+		opts.Interceptors = []interceptor.ClientInterceptor{m.Interceptor()}
+	}
 	if cfg.TemporalTLS {
 		t := &tls.Config{MinVersion: tls.VersionTLS12}
 		if cfg.TemporalCAFile != "" {
@@ -104,17 +117,39 @@ func runWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	st := store.New(pool, cfg.DefaultRegion)
-	c, err := temporalClient(cfg, cfg.TemporalAddress, log)
+	m := metrics.New(version)
+	c, err := temporalClientWith(cfg, cfg.TemporalAddress, log, m)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	mailer, err := newMailer(cfg, cfg.SMTPHost, cfg.SMTPPort, cfg.SMTPTLS, log)
+	sender, err := newMailer(cfg, cfg.SMTPHost, cfg.SMTPPort, cfg.SMTPTLS, log)
 	if err != nil {
 		return err
 	}
-	d := workerDeps(cfg, st, c, mailer, log)
+	d := workerDeps(cfg, st, c, metrics.Mailer{Next: sender, Metrics: m}, log)
+
+	// The operations listener (metrics and probes) outlives the worker's polling, so that
+	// probes answer while running activities finish.
+	opsDone := make(chan error, 1)
+	stopOps := func() {}
+	if cfg.MetricsAddr != "" {
+		hc := health.New(log, append(databaseChecks(pool), temporalCheck(c, false))...)
+		ops, err := listen("ops", cfg.MetricsAddr, opsHandler(m, hc))
+		if err != nil {
+			return err
+		}
+		opsCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		stopOps = cancel
+		go func() {
+			opsDone <- runServers(opsCtx, log, []server{ops}, drainPlan{timeout: cfg.ShutdownTimeout}, nil)
+		}()
+	} else {
+		opsDone <- nil
+	}
 	reconcileAtStart(ctx, d.Reconciler, log)
 	log.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace, "task_queue", workflows.TaskQueue)
-	return worker.Run(ctx, c, d)
+	err = worker.Run(ctx, c, d)
+	stopOps()
+	return errors.Join(err, <-opsDone)
 }
