@@ -200,6 +200,12 @@ func (h *handler) routes(r chi.Router) {
 	r.Post("/projects/{id}/close/cancel", h.cancelProjectClosure)
 	r.Post("/projects/{id}/reopen", h.reopenProject)
 	r.Get("/projects/{id}/closure", h.getProjectClosure)
+
+	r.Get("/contacts/{id}/activities", readByID(h, h.store.ListActivities))
+	r.Post("/contacts/{id}/activities", h.createActivity)
+	r.Get("/activities/{id}", readByID(h, h.store.GetActivity))
+	r.Patch("/activities/{id}", h.updateActivity)
+	r.Delete("/activities/{id}", h.deleteActivity)
 }
 
 func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
