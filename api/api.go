@@ -200,6 +200,36 @@ func (h *handler) routes(r chi.Router) {
 	r.Post("/projects/{id}/close/cancel", h.cancelProjectClosure)
 	r.Post("/projects/{id}/reopen", h.reopenProject)
 	r.Get("/projects/{id}/closure", h.getProjectClosure)
+
+	r.Get("/contacts/{id}/activities", readByID(h, h.store.ListActivities))
+	r.Post("/contacts/{id}/activities", h.createActivity)
+	r.Get("/activities/{id}", readByID(h, h.store.GetActivity))
+	r.Patch("/activities/{id}", h.updateActivity)
+	r.Delete("/activities/{id}", h.deleteActivity)
+
+	r.Get("/tasks", h.listTasks)
+	r.Post("/tasks", h.createTask)
+	r.Get("/tasks/{id}", readByID(h, h.store.GetTask))
+	r.Patch("/tasks/{id}", h.updateTask)
+	r.Post("/tasks/{id}/complete", h.completeTask)
+	r.Get("/reports/worklog", h.worklog(false))
+	r.Get("/reports/worklog.csv", h.worklog(true))
+
+	r.Get("/events", h.listEvents)
+	r.Post("/events", h.createEvent)
+	r.Get("/events/{id}", readByID(h, h.store.GetEvent))
+	r.Patch("/events/{id}", h.updateEvent)
+	r.Delete("/events/{id}", h.deleteEvent)
+	r.Put("/events/{id}/staff/{userID}", h.putEventStaff)
+	r.Delete("/events/{id}/staff/{userID}", h.deleteEventStaff)
+	r.Get("/events/{id}/invitations", readByID(h, h.store.ListInvitations))
+	r.Put("/events/{id}/invitations/{contactID}", h.putInvitation)
+	r.Patch("/events/{id}/invitations/{contactID}", h.patchInvitation)
+	r.Delete("/events/{id}/invitations/{contactID}", h.deleteInvitation)
+	r.Get("/events/{id}/documents", readByID(h, h.store.ListEventDocuments))
+	r.Post("/events/{id}/documents", h.uploadEventDocument)
+	r.Get("/events/{id}/documents/{docID}", h.downloadEventDocument)
+	r.Delete("/events/{id}/documents/{docID}", h.deleteEventDocument)
 }
 
 // healthz is liveness only: it answers while the process serves, whatever the database does,

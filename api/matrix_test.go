@@ -95,6 +95,7 @@ func TestAPIAuthorisationMatrix(t *testing.T) {
 			}
 
 			checkProjectMatrixAPI(t, c, m, login)
+			checkCRMMatrixAPI(t, c, m, login)
 		})
 	}
 }

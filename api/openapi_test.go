@@ -50,7 +50,7 @@ var publicOperations = []string{"GET /healthz", "GET /api/openapi.json", "POST /
 	"POST /public/forms/{key}/consents", "GET /public/confirm/{token}", "POST /public/confirm/{token}",
 	"POST /public/forms/{key}/consent-status", "POST /public/forms/{key}/revocations",
 	"GET /public/subject/{token}", "POST /public/subject/{token}",
-	"POST /public/subject/{token}/erasure"}
+	"POST /public/subject/{token}/erasure", "GET /public/rsvp/{token}", "POST /public/rsvp/{token}"}
 
 func loadOpenAPI(t *testing.T) (openapiDoc, any) {
 	t.Helper()

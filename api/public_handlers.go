@@ -63,6 +63,9 @@ func (h *handler) publicRoutes(r chi.Router) {
 	r.Get("/subject/{token}", h.subjectPage)
 	r.Post("/subject/{token}", h.revokeOnSubjectPage)
 	r.Post("/subject/{token}/erasure", h.eraseOnSubjectPage)
+
+	r.Get("/rsvp/{token}", h.rsvpPage)
+	r.Post("/rsvp/{token}", h.rsvp)
 }
 
 // formCORS checks the Origin of a browser post against the form's allowed origins and sets

@@ -227,13 +227,19 @@ func (n *Note) Normalize() error {
 	if utf8.RuneCountInString(n.Body) > MaxNoteLen {
 		return &FieldError{Field: "body", Msg: fmt.Sprintf("longer than %d characters", MaxNoteLen)}
 	}
-	if n.Audience == "" {
-		n.Audience = "contact"
+	return NormalizeAudience(&n.Audience, n.Users, n.Groups)
+}
+
+// NormalizeAudience checks the audience of attached information (notes, activities): it
+// defaults to AudienceContact, and only a restricted item names users or groups.
+func NormalizeAudience(a *AudienceKind, users, groups []string) error {
+	if *a == "" {
+		*a = AudienceContact
 	}
-	if !n.Audience.Valid() {
+	if !a.Valid() {
 		return &FieldError{Field: "audience", Msg: "must be contact or restricted"}
 	}
-	if n.Audience == "contact" && (len(n.Users) > 0 || len(n.Groups) > 0) {
+	if *a == AudienceContact && (len(users) > 0 || len(groups) > 0) {
 		return &FieldError{Field: "audience", Msg: "named users or groups need audience restricted"}
 	}
 	return nil

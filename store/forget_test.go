@@ -120,6 +120,31 @@ func seedSubject(t *testing.T, e *doi) model.Contact {
 			t.Fatal(err)
 		}
 	}
+	// An activity and a task about the person that name them, one completed (which records
+	// its own activity), and an invitation to an event with an RSVP link.
+	if _, err := e.st.CreateActivity(ctx, e.admin, model.Activity{ContactID: c.ID, Type: "visit", OccurredAt: time.Now(),
+		Body: subject.note + " návštěva", Outcome: "u " + subject.family + " doma"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []model.TaskType{"call", "todo"} {
+		task, err := e.st.CreateTask(ctx, e.admin, model.TaskInput{Title: "Zavolat " + subject.given + " " + subject.family,
+			Type: typ, ContactID: &c.ID, Description: subject.phone})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if typ == "call" {
+			if _, err := e.st.CompleteTask(ctx, e.admin, task.ID, model.TaskCompletion{Outcome: subject.email, MinutesSpent: ptr(5)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ev, err := e.st.CreateEvent(ctx, e.admin, model.EventInput{Name: ptr("Setkání členů"), StartsAt: ptr(time.Now())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.InvitationToken(ctx, ev.ID, c.ID, auth.HashSecret(newSecret(t))); err != nil {
+		t.Fatal(err)
+	}
 	// Double opt-in from the web form, confirmed, with every piece of evidence.
 	res, err := e.st.RecordIntake(ctx, store.Intake{FormID: e.form.ID, Email: subject.email, Name: subject.given + " " + subject.family,
 		PurposeIDs: e.ids("newsletter"), Language: "cs", IP: subject.ip, UserAgent: subject.agent, PageURL: subject.page})
@@ -204,7 +229,7 @@ func TestErasureCompleteness(t *testing.T) {
 		before[h.table] = true
 	}
 	for _, table := range []string{"contacts", "contact_points", "attached_items", "consent_requests", "consents",
-		"consent_events", "consent_scans", "subject_requests", "meetings", "collaboration_records"} {
+		"consent_events", "consent_scans", "subject_requests", "meetings", "collaboration_records", "tasks"} {
 		if !before[table] {
 			t.Errorf("the fixture put nothing of the subject into %s; the test would prove nothing there", table)
 		}

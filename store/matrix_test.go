@@ -113,6 +113,9 @@ func TestAuthorisationMatrix(t *testing.T) {
 
 			// projects, meetings and collaboration records
 			checkProjectMatrix(t, st, m, login)
+
+			// activities, tasks, worklog and event invitations
+			checkCRMMatrix(t, st, m, login)
 		})
 	}
 }

@@ -8,9 +8,12 @@ import (
 	"github.com/kontakt/kontakt/model"
 )
 
+// audienceColumns are the named users and groups of the attached_items row aliased i.
+const audienceColumns = `coalesce((SELECT array_agg(a.user_id) FROM attached_item_audience a WHERE a.item_id = i.id AND a.user_id IS NOT NULL), '{}'),
+	coalesce((SELECT array_agg(a.group_id) FROM attached_item_audience a WHERE a.item_id = i.id AND a.group_id IS NOT NULL), '{}')`
+
 const noteSelect = `SELECT i.id, i.contact_id, i.body, i.audience, i.created_by, i.created_at, i.updated_at,
-	coalesce((SELECT array_agg(a.user_id) FROM attached_item_audience a WHERE a.item_id = i.id AND a.user_id IS NOT NULL), '{}'),
-	coalesce((SELECT array_agg(a.group_id) FROM attached_item_audience a WHERE a.item_id = i.id AND a.group_id IS NOT NULL), '{}')
+	` + audienceColumns + `
 	FROM attached_items i JOIN contacts c ON c.id = i.contact_id`
 
 func scanNote(row pgx.Row) (model.Note, error) {
@@ -61,7 +64,7 @@ func getNote(ctx context.Context, q querier, actor Actor, id string) (model.Note
 	if !ValidID(id) {
 		return model.Note{}, ErrNotFound
 	}
-	return scanNote(q.QueryRow(ctx, noteSelect+` WHERE i.id = $2 AND `+itemVisible, actor.UserID, id))
+	return scanNote(q.QueryRow(ctx, noteSelect+` WHERE i.id = $2 AND i.kind = 'note' AND `+itemVisible, actor.UserID, id))
 }
 
 // CreateNote attaches a note to a contact the actor sees. Any reader of the contact may
@@ -150,14 +153,20 @@ func (s *Store) noteForWrite(ctx context.Context, tx pgx.Tx, actor Actor, id str
 	if err != nil {
 		return n, err
 	}
-	if n.CreatedBy != nil && *n.CreatedBy == actor.UserID {
-		return n, nil
+	return n, mayChangeItem(ctx, tx, actor, n.CreatedBy, n.ContactID)
+}
+
+// mayChangeItem is the write rule of attached information (notes, activities) that the
+// actor already sees: its author may change it, and so may editors of the contact's book.
+func mayChangeItem(ctx context.Context, tx pgx.Tx, actor Actor, createdBy *string, contactID string) error {
+	if createdBy != nil && *createdBy == actor.UserID {
+		return nil
 	}
 	var bookID string
-	if err := tx.QueryRow(ctx, `SELECT book_id FROM contacts WHERE id = $1`, n.ContactID).Scan(&bookID); err != nil {
-		return n, err
+	if err := tx.QueryRow(ctx, `SELECT book_id FROM contacts WHERE id = $1`, contactID).Scan(&bookID); err != nil {
+		return err
 	}
-	return n, requireRole(ctx, tx, actor, bookID, "editor")
+	return requireRole(ctx, tx, actor, bookID, "editor")
 }
 
 // writeAudience replaces the named users and groups of an attached item.

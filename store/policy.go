@@ -147,3 +147,31 @@ func liveProjectSync(p string) string {
 func bookVisible(b string) string {
 	return b + " " + inVisibleBooks
 }
+
+// taskVisible is true for the tasks row aliased t that user $1 may see: an enabled user who
+// is its assignee or creator, an organisation admin, the owner of its campaign, the lead
+// of its project, or the owner or staff of its event (who plan the event with its tasks);
+// and in every case only while the task's contact, if it has one, is visible to them
+// (contactVisible). A task about a contact the reader cannot see is absent, whoever they
+// are: its title would tell who is being called. The worklog report reads completed tasks
+// through this predicate too.
+const taskVisible = `EXISTS (SELECT 1 FROM users tv WHERE tv.id = $1 AND NOT tv.disabled AND (
+    t.assignee_id = tv.id OR t.created_by = tv.id OR tv.is_admin
+    OR EXISTS (SELECT 1 FROM campaigns tc WHERE tc.id = t.campaign_id AND tc.owner_id = tv.id)
+    OR EXISTS (SELECT 1 FROM projects tp WHERE tp.id = t.project_id AND tp.lead_id = tv.id)
+    OR EXISTS (SELECT 1 FROM events te WHERE te.id = t.event_id AND (te.owner_id = tv.id
+        OR EXISTS (SELECT 1 FROM event_staff ts WHERE ts.event_id = te.id AND ts.user_id = tv.id)))))
+  AND (t.contact_id IS NULL OR EXISTS (SELECT 1 FROM contacts c WHERE c.id = t.contact_id AND ` + contactVisible + `))`
+
+// eventVisible is true for the events row aliased ev that user $1 may see: an enabled
+// organisation admin, its owner, or one of its staff. An event names no contact; who is
+// invited shows only through invitationVisible.
+const eventVisible = `EXISTS (SELECT 1 FROM users evu WHERE evu.id = $1 AND NOT evu.disabled AND (
+    evu.is_admin OR ev.owner_id = evu.id
+    OR EXISTS (SELECT 1 FROM event_staff evs WHERE evs.event_id = ev.id AND evs.user_id = evu.id)))`
+
+// invitationVisible is true for the event_invitations row aliased inv, on the events row
+// aliased ev and the contacts row aliased c, that user $1 may see: they see the event and
+// the invited contact. An invitation of a contact they cannot see is absent (not counted
+// either), even for the event's owner.
+const invitationVisible = eventVisible + ` AND ` + contactVisible

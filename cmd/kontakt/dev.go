@@ -127,6 +127,10 @@ func runDev(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.
 	if _, err := devstack.SeedDemoNewsletter(ctx, st); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
+	// Tasks, an activity and an event with invitations, for the CRM walk-through.
+	if _, err := devstack.SeedDemoCRM(ctx, st); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
 	mountCardDAV(mux, st, log, m)
 	// On the loopback listener of `kontakt dev`, metrics and readiness share the main one.
 	mux.Handle("/metrics", m.Handler())

@@ -45,6 +45,9 @@ type Matrix struct {
 	Meetings      map[string]model.Meeting
 	Collaboration map[string]model.CollaborationRecord
 
+	// CRM holds activities, tasks and an event; see seedCRM.
+	CRM *CRM
+
 	projectMembers map[string][]string // project name → logins of its members, lead included
 	meetings       map[string]matrixMeeting
 	records        map[string]matrixRecord
@@ -220,6 +223,9 @@ func SeedMatrix(ctx context.Context, st *store.Store, hash string) (*Matrix, err
 	}
 	if err := m.seedCollaboration(ctx, st); err != nil {
 		return nil, fmt.Errorf("collaboration: %w", err)
+	}
+	if err := m.seedCRM(ctx, st); err != nil {
+		return nil, fmt.Errorf("crm: %w", err)
 	}
 	// frantisek is disabled last, so that he could be named where only enabled users may
 	// be (a meeting's participants) and be seen to lose it.

@@ -1,0 +1,239 @@
+package api
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/kontakt/kontakt/model"
+)
+
+// maxDocumentBytes bounds an uploaded event document.
+const maxDocumentBytes = 20 << 20
+
+func (h *handler) listEvents(w http.ResponseWriter, r *http.Request) {
+	evs, err := h.store.ListEvents(r.Context(), actor(r))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, evs)
+}
+
+func (h *handler) createEvent(w http.ResponseWriter, r *http.Request) {
+	var in model.EventInput
+	if err := decode(r, &in); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	e, err := h.store.CreateEvent(r.Context(), actor(r), in)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, e)
+}
+
+func (h *handler) updateEvent(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	var in model.EventInput
+	if err := decode(r, &in); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	e, err := h.store.UpdateEvent(r.Context(), actor(r), id, in)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, e)
+}
+
+func (h *handler) deleteEvent(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	h.noContent(w, r, h.store.DeleteEvent(r.Context(), actor(r), id))
+}
+
+func (h *handler) putEventStaff(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	userID, ok := pathID(w, r, "userID")
+	if !ok {
+		return
+	}
+	h.noContent(w, r, h.store.PutEventStaff(r.Context(), actor(r), id, userID))
+}
+
+func (h *handler) deleteEventStaff(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	userID, ok := pathID(w, r, "userID")
+	if !ok {
+		return
+	}
+	h.noContent(w, r, h.store.DeleteEventStaff(r.Context(), actor(r), id, userID))
+}
+
+func (h *handler) putInvitation(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	contactID, ok := pathID(w, r, "contactID")
+	if !ok {
+		return
+	}
+	inv, err := h.store.PutInvitation(r.Context(), actor(r), id, contactID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, inv)
+}
+
+// invitationStatus is the body of PATCH /api/events/{id}/invitations/{contactID}.
+type invitationStatus struct {
+	Status model.InvitationStatus `json:"status"`
+}
+
+func (h *handler) patchInvitation(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	contactID, ok := pathID(w, r, "contactID")
+	if !ok {
+		return
+	}
+	var in invitationStatus
+	if err := decode(r, &in); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	inv, err := h.store.SetInvitationStatus(r.Context(), actor(r), id, contactID, in.Status)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, inv)
+}
+
+func (h *handler) deleteInvitation(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	contactID, ok := pathID(w, r, "contactID")
+	if !ok {
+		return
+	}
+	h.noContent(w, r, h.store.DeleteInvitation(r.Context(), actor(r), id, contactID))
+}
+
+// isDocumentUpload reports whether r uploads an event document, whose body may be larger
+// than MaxBodyBytes.
+func isDocumentUpload(r *http.Request) bool {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/api/events/")
+	return ok && r.Method == http.MethodPost && strings.Count(rest, "/") == 1 && strings.HasSuffix(rest, "/documents")
+}
+
+// uploadEventDocument stores the part "file" of a multipart/form-data upload (at most
+// maxDocumentBytes) as a document of the event; its content type is sniffed from its
+// bytes, never taken from the upload, and must be one the store accepts.
+func (h *handler) uploadEventDocument(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" {
+		writeError(w, http.StatusUnsupportedMediaType, "send multipart/form-data with a part named file", "")
+		return
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "malformed multipart body", "")
+		return
+	}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			writeError(w, http.StatusBadRequest, "no part named file", "file")
+			return
+		}
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, "file larger than "+strconv.Itoa(maxDocumentBytes)+" bytes", "file")
+			return
+		}
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "malformed multipart body", "")
+			return
+		}
+		if part.FormName() != "file" {
+			continue
+		}
+		data, err := io.ReadAll(io.LimitReader(part, maxDocumentBytes+1))
+		if errors.As(err, &tooBig) || len(data) > maxDocumentBytes {
+			writeError(w, http.StatusRequestEntityTooLarge, "file larger than "+strconv.Itoa(maxDocumentBytes)+" bytes", "file")
+			return
+		}
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "malformed multipart body", "")
+			return
+		}
+		d, err := h.store.AddEventDocument(r.Context(), actor(r), id, part.FileName(), http.DetectContentType(data), data)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, d)
+		return
+	}
+}
+
+// downloadEventDocument serves a document's bytes as an attachment with its sniffed type.
+func (h *handler) downloadEventDocument(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	docID, ok := pathID(w, r, "docID")
+	if !ok {
+		return
+	}
+	d, data, err := h.store.EventDocument(r.Context(), actor(r), id, docID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", d.ContentType)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": d.Name}))
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	w.Write(data) //nolint:errcheck // the client went away
+}
+
+func (h *handler) deleteEventDocument(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	docID, ok := pathID(w, r, "docID")
+	if !ok {
+		return
+	}
+	h.noContent(w, r, h.store.DeleteEventDocument(r.Context(), actor(r), id, docID))
+}
