@@ -45,8 +45,8 @@ type Deps struct {
 	ProjectCloser ProjectCloser
 	// Campaigns starts and cancels CampaignLaunch workflows (workflows.Campaigns).
 	Campaigns CampaignLauncher
-	Logger        *slog.Logger
-	Options       Options
+	Logger    *slog.Logger
+	Options   Options
 }
 
 type handler struct {
