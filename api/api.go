@@ -43,10 +43,9 @@ type Deps struct {
 	Forgetter     Forgetter
 	Subjects      SubjectStarter
 	ProjectCloser ProjectCloser
-	// Campaigns starts and cancels CampaignLaunch workflows (workflows.Campaigns).
-	Campaigns CampaignLauncher
-	Logger    *slog.Logger
-	Options   Options
+	Campaigns     CampaignLauncher
+	Logger        *slog.Logger
+	Options       Options
 }
 
 type handler struct {
