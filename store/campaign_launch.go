@@ -189,8 +189,10 @@ type batchTarget struct {
 }
 
 // CreateCampaignTaskBatch creates the tasks of the targets at positions from..from+size-1
-// that have none yet, each for a rep who sees the contact: round_robin starts at rep
-// (position-1) mod n and skips reps who cannot see it; book_owner takes the first, by name,
+// that have none yet, each for a rep who sees the contact: round_robin gives it to the rep
+// with the fewest tasks of the campaign so far among those who see it (ties: starting at
+// rep (position-1) mod n in the campaign's order, which makes plain turns when every rep
+// sees every target); book_owner takes the first, by name,
 // of the book's managers by explicit grant (narrowed to the campaign's reps if it names any)
 // who sees it. A target no candidate sees stays unassigned, without a task. The tasks go in
 // with one INSERT ... SELECT and ON CONFLICT on tasks_campaign_contact, so a batch rerun
@@ -254,19 +256,45 @@ func (s *Store) CreateCampaignTaskBatch(ctx context.Context, id string, from, si
 		if err != nil {
 			return err
 		}
+		// Tasks per rep so far: round_robin evens them out among the reps who see a contact.
+		load := map[string]int{}
+		if mode != model.AssignBookOwner {
+			lrows, err := tx.Query(ctx, `SELECT assignee_id::text, count(*) FROM tasks WHERE campaign_id = $1 AND assignee_id IS NOT NULL
+				GROUP BY assignee_id`, id)
+			if err != nil {
+				return err
+			}
+			for lrows.Next() {
+				var r string
+				var n int
+				if err := lrows.Scan(&r, &n); err != nil {
+					lrows.Close()
+					return err
+				}
+				load[r] = n
+			}
+			if err := lrows.Err(); err != nil {
+				return err
+			}
+		}
 		assigned := make([]*string, len(targets))
 		for i, t := range targets {
-			var pick []string
 			if mode == model.AssignBookOwner {
-				pick = owners[t.bookID]
+				for _, r := range owners[t.bookID] {
+					if sees[r][t.contactID] {
+						assigned[i] = &r
+						break
+					}
+				}
 			} else if n := len(reps); n > 0 {
 				start := (t.position - 1) % n
-				pick = append(slices.Clone(reps[start:]), reps[:start]...)
-			}
-			for _, r := range pick {
-				if sees[r][t.contactID] {
-					assigned[i] = &r
-					break
+				for _, r := range append(slices.Clone(reps[start:]), reps[:start]...) {
+					if sees[r][t.contactID] && (assigned[i] == nil || load[r] < load[*assigned[i]]) {
+						assigned[i] = &r
+					}
+				}
+				if assigned[i] != nil {
+					load[*assigned[i]]++
 				}
 			}
 			if assigned[i] == nil {
