@@ -400,3 +400,13 @@ func (s *Store) FinishCampaignIfDone(ctx context.Context, id string) (string, er
 		WHERE cp.id = $1 RETURNING cp.status`, id).Scan(&status)
 	return status, wrap(err)
 }
+
+// SeedEvent adds an event with a name, venue and start, and returns its id: for the demo
+// and the benchmark until the events API of crm-core (its CreateEvent) is merged; then
+// they use that instead.
+func (s *Store) SeedEvent(ctx context.Context, name, venue string, startsAt time.Time) (string, error) {
+	var id string
+	err := s.pool.QueryRow(ctx, `INSERT INTO events (name, venue, starts_at) VALUES ($1, $2, $3) RETURNING id`,
+		name, venue, startsAt).Scan(&id)
+	return id, wrap(err)
+}

@@ -118,6 +118,10 @@ func runDev(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.
 	if _, err := devstack.SeedDemoNewsletter(ctx, st); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
+	// An event and jana's draft campaign, for the campaign walk-through in the README.
+	if _, err := devstack.SeedDemoCRM(ctx, st); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
 	mountCardDAV(mux, st, log)
 	mux.Handle("/", apiHandler(cfg, log, st, tc))
 
@@ -197,6 +201,9 @@ Consent expiry: the book Newsletter shows only people with a current newsletter 
   README.md ("Consent expiry, renewal and revocation") walks through recording one that
   expires in two minutes, watching the contact leave the API and a synced phone, and
   bringing it back.
+
+Campaigns: jana's draft campaign "Jarní obvolání zákazníků" waits to be launched;
+  README.md ("Campaigns") shows how (GET /api/campaigns, .../preview, POST .../launch).
 
 Ctrl-C stops Kontakt and its PostgreSQL.
 `, login, password, base, base, base, base, base, base, base)
