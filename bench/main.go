@@ -1,5 +1,5 @@
 // Command bench measures Kontakt and prints Markdown sections for the README to stdout,
-// progress to stderr. Two suites:
+// progress to stderr. Its suites:
 //
 // search (the default): the cost of the visibility policy over generated data (100k contacts
 // in 10 books by default): contact searches and a book listing through the store,
