@@ -318,3 +318,35 @@ func TestCampaignBookOwner(t *testing.T) {
 		t.Errorf("%d tasks, %d unassigned of %d", n, b.Unassigned, snap.Targets)
 	}
 }
+
+// TestCampaignTargetingMatrix: every matrix user who may create a campaign (an admin, or a
+// manager of some book) targets exactly what they see; the others may not create one.
+func TestCampaignTargetingMatrix(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newStore(t)
+	m, err := storetest.SeedMatrix(ctx, st, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, login := range m.Logins() {
+		manager := false
+		for b := range m.Books {
+			manager = manager || m.Manages(login, b)
+		}
+		c, err := st.CreateCampaign(ctx, m.Actor(login), store.CampaignInput{Name: strp("Matice " + login), TaskTitle: strp("Zavolat"),
+			RepIDs: &[]string{m.Users["alena"].ID}})
+		if !manager {
+			if !errors.Is(err, store.ErrForbidden) {
+				t.Errorf("%s (manages nothing) creates a campaign: %v", login, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", login, err)
+		}
+		p, err := st.PreviewCampaign(ctx, m.Actor(login), c.ID)
+		if want := len(m.VisibleContacts(login)); err != nil || p.Targets != want {
+			t.Errorf("%s: preview %d, %v; sees %d", login, p.Targets, err, want)
+		}
+	}
+}
