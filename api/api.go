@@ -43,6 +43,7 @@ type Deps struct {
 	Forgetter     Forgetter
 	Subjects      SubjectStarter
 	ProjectCloser ProjectCloser
+	Campaigns     CampaignLauncher
 	Logger        *slog.Logger
 	Options       Options
 }
@@ -54,6 +55,7 @@ type handler struct {
 	subjects  SubjectStarter
 	lifecycle Lifecycle
 	closer    ProjectCloser
+	campaigns CampaignLauncher
 	log       *slog.Logger
 	opt       Options
 	dummyHash string
@@ -68,7 +70,7 @@ var templateFS embed.FS
 // NewHandler returns the HTTP handler serving /healthz and /api/.
 func NewHandler(d Deps) http.Handler {
 	h := &handler{store: d.Store, verifier: d.Verifier, lifecycle: d.Lifecycle, forgetter: d.Forgetter, subjects: d.Subjects,
-		closer: d.ProjectCloser, log: d.Logger, opt: d.Options, dummyHash: auth.DummyHash(d.Options.PasswordParams)}
+		closer: d.ProjectCloser, campaigns: d.Campaigns, log: d.Logger, opt: d.Options, dummyHash: auth.DummyHash(d.Options.PasswordParams)}
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, h.recoverer, h.limitBody)
 	r.Get("/healthz", h.healthz)
@@ -230,6 +232,14 @@ func (h *handler) routes(r chi.Router) {
 	r.Post("/events/{id}/documents", h.uploadEventDocument)
 	r.Get("/events/{id}/documents/{docID}", h.downloadEventDocument)
 	r.Delete("/events/{id}/documents/{docID}", h.deleteEventDocument)
+	r.Get("/campaigns", h.listCampaigns)
+	r.Post("/campaigns", h.createCampaign)
+	r.Get("/campaigns/{id}", h.getCampaign)
+	r.Patch("/campaigns/{id}", h.updateCampaign)
+	r.Get("/campaigns/{id}/preview", readByID(h, h.store.PreviewCampaign))
+	r.Post("/campaigns/{id}/launch", h.launchCampaign)
+	r.Post("/campaigns/{id}/cancel", h.cancelCampaign)
+	r.Get("/campaigns/{id}/results", readByID(h, h.store.CampaignResults))
 }
 
 // healthz is liveness only: it answers while the process serves, whatever the database does,

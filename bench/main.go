@@ -1,5 +1,5 @@
 // Command bench measures Kontakt and prints Markdown sections for the README to stdout,
-// progress to stderr. Two suites:
+// progress to stderr. Its suites:
 //
 // search (the default): the cost of the visibility policy over generated data (100k contacts
 // in 10 books by default): contact searches and a book listing through the store,
@@ -12,11 +12,16 @@
 // committed 202s per second under concurrent load beside pgbench's single-row INSERT TPS on
 // the same cluster, and the time from POST to confirmation mail at a steady rate (intake.go).
 //
+// campaign: the CampaignLaunch workflow over 10k target contacts (fsync on, in-process
+// Temporal, the real worker): total launch time and tasks created per second, per batch
+// size (campaign.go).
+//
 //	go run ./bench                      # search suite, private throwaway PostgreSQL cluster
 //	go run ./bench -iterations 100 -dir /tmp/kb   # keep the cluster, e.g. to EXPLAIN by hand
 //	go run ./bench -database-url postgres://...   # an existing, empty database
 //	go run ./bench -suite intake        # consent intake (private cluster only)
 //	go run ./bench -suite carddav       # CardDAV sync against Radicale (carddav.go)
+//	go run ./bench -suite campaign      # CampaignLaunch over 10k targets (private cluster only)
 //	go run ./bench -suite all           # search and intake
 package main
 
@@ -50,6 +55,7 @@ type options struct {
 	suite       string
 	intake      intakeOptions
 	carddav     carddavOptions
+	campaign    campaignOptions
 }
 
 func main() {
@@ -60,12 +66,15 @@ func main() {
 	flag.StringVar(&o.dir, "dir", "", "cluster directory, kept afterwards (default: a temporary directory removed at the end)")
 	flag.StringVar(&o.databaseURL, "database-url", "", "use this existing, empty database instead of a private cluster")
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of the data generator")
-	flag.StringVar(&o.suite, "suite", "search", "what to measure: search (visibility policy), intake (consent intake), carddav (CardDAV sync against Radicale), or all (search and intake)")
+	flag.StringVar(&o.suite, "suite", "search", "what to measure: search (visibility policy), intake (consent intake), carddav (CardDAV sync against Radicale), campaign (CampaignLaunch over 10k targets), or all (search and intake)")
 	flag.IntVar(&o.intake.requests, "intake-requests", 2000, "intake suite: measured submissions of the throughput run")
 	flag.IntVar(&o.intake.clients, "intake-clients", 16, "intake suite: concurrent clients of the throughput run, and pgbench's -c")
 	flag.DurationVar(&o.intake.pgbenchTime, "pgbench-time", 10*time.Second, "intake suite: pgbench's -T")
 	flag.Float64Var(&o.intake.rate, "e2e-rate", 10, "intake suite: submissions per second of the end-to-end run")
 	flag.DurationVar(&o.intake.e2eTime, "e2e-time", 30*time.Second, "intake suite: length of the end-to-end run")
+	flag.IntVar(&o.campaign.contacts, "campaign-contacts", 10000, "campaign suite: target contacts")
+	flag.IntVar(&o.campaign.reps, "campaign-reps", 5, "campaign suite: reps the tasks are dealt to")
+	batches := flag.String("campaign-batches", "100,500,1000", "campaign suite: batch sizes, one launch each, comma-separated")
 	sizes := flag.String("carddav-sizes", "1000,10000", "carddav suite: contacts per address book, comma-separated, ascending")
 	flag.DurationVar(&o.carddav.pollTime, "poll-time", 5*time.Second, "carddav suite: length of the no-change sync-collection poll run")
 	flag.DurationVar(&o.carddav.syncTimeout, "sync-timeout", 120*time.Second, "carddav suite: a vdirsyncer sync taking longer is stopped and reported as such")
@@ -79,14 +88,22 @@ func main() {
 		}
 		o.carddav.sizes = append(o.carddav.sizes, n)
 	}
+	for _, s := range strings.Split(*batches, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "bench: -campaign-batches takes positive numbers, not %q\n", s)
+			os.Exit(2)
+		}
+		o.campaign.batches = append(o.campaign.batches, n)
+	}
 	if o.contacts < books || o.iterations < 1 {
 		fmt.Fprintf(os.Stderr, "bench: -contacts must be at least %d and -iterations at least 1\n", books)
 		os.Exit(2)
 	}
 	switch o.suite {
-	case "search", "intake", "carddav", "all":
+	case "search", "intake", "carddav", "campaign", "all":
 	default:
-		fmt.Fprintf(os.Stderr, "bench: -suite must be search, intake, carddav or all, not %q\n", o.suite)
+		fmt.Fprintf(os.Stderr, "bench: -suite must be search, intake, carddav, campaign or all, not %q\n", o.suite)
 		os.Exit(2)
 	}
 	if o.suite != "search" && o.databaseURL != "" {
@@ -109,6 +126,8 @@ func main() {
 	var err error
 	if o.suite == "carddav" {
 		err = runCardDAV(ctx, o)
+	} else if o.suite == "campaign" {
+		err = runCampaign(ctx, o)
 	} else {
 		err = run(ctx, o)
 		if err == nil && o.suite == "all" {

@@ -161,3 +161,21 @@ CREATE TABLE exports (
     downloaded_at timestamptz
 );
 CREATE INDEX exports_expires ON exports (expires_at);
+
+-- == Campaigns (additions) ==
+-- snapshotted_at marks the one snapshot of a launch's targets (SnapshotTargets inserts them
+-- only while it is NULL); target_count is how many it took. invitation_language is the
+-- language of the invitation mails. completed_at is when the campaign ended (done or
+-- cancelled).
+ALTER TABLE campaigns
+    ADD COLUMN snapshotted_at timestamptz,
+    ADD COLUMN target_count int,
+    ADD COLUMN invitation_language text NOT NULL DEFAULT 'cs' CHECK (invitation_language IN ('cs', 'en')),
+    ADD COLUMN completed_at timestamptz,
+    ADD CONSTRAINT campaigns_invitations_need_purpose CHECK (NOT send_invitations OR (purpose_id IS NOT NULL AND event_id IS NOT NULL));
+CREATE INDEX campaigns_owner ON campaigns (owner_id);
+-- mail_claimed_at is set, with the RSVP token's hash, just before an invitation mail is
+-- handed to SMTP, and mailed_at once SMTP accepted it. A row claimed but never mailed is a
+-- mail whose fate a crash left unknown: it is reported, never sent again (at most once).
+ALTER TABLE event_invitations ADD COLUMN mail_claimed_at timestamptz;
+CREATE INDEX event_invitations_campaign ON event_invitations (campaign_id) WHERE campaign_id IS NOT NULL;

@@ -230,6 +230,9 @@ func erasePersonalData(ctx context.Context, tx pgx.Tx, contactID string) error {
 	if err := redactMeetings(ctx, tx, contactID, emails); err != nil {
 		return err
 	}
+	if err := redactCampaigns(ctx, tx, contactID, emails); err != nil {
+		return err
+	}
 	for _, q := range []struct {
 		sql  string
 		args []any
@@ -256,17 +259,49 @@ func erasePersonalData(ctx context.Context, tx pgx.Tx, contactID string) error {
 // phone numbers) with a marker: those records belong to the other participants too, so
 // they stay, without the person.
 func redactMeetings(ctx context.Context, tx pgx.Tx, contactID string, emails []string) error {
+	re, err := personPattern(ctx, tx, contactID, emails)
+	if err != nil || re == nil {
+		return err
+	}
+	rows, err := tx.Query(ctx, `SELECT m.id, m.title, m.agenda, m.minutes FROM meetings m
+		JOIN meeting_contacts mc ON mc.meeting_id = m.id WHERE mc.contact_id = $1 FOR UPDATE OF m`, contactID)
+	if err != nil {
+		return err
+	}
+	type meeting struct{ id, title, agenda, minutes string }
+	ms, err := collect(rows, func(r pgx.Row) (meeting, error) {
+		var m meeting
+		return m, r.Scan(&m.id, &m.title, &m.agenda, &m.minutes)
+	})
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if _, err := tx.Exec(ctx, `UPDATE meetings SET title = $2, agenda = $3, minutes = $4, updated_at = now() WHERE id = $1`,
+			m.id, re.ReplaceAllString(m.title, erasedMarker), re.ReplaceAllString(m.agenda, erasedMarker), re.ReplaceAllString(m.minutes, erasedMarker)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// erasedMarker replaces a forgotten person's mentions in records that stay.
+const erasedMarker = "[vymazáno]"
+
+// personPattern matches every mention of the contact (display name, given and family
+// names, addresses and phone numbers); nil when there is nothing to match.
+func personPattern(ctx context.Context, tx pgx.Tx, contactID string, emails []string) (*regexp.Regexp, error) {
 	var terms []string
 	if err := tx.QueryRow(ctx, `SELECT ARRAY(SELECT DISTINCT t FROM (
 			SELECT unnest(ARRAY[c.display_name, c.given_name, c.family_name, trim(c.given_name || ' ' || c.family_name)]) AS t
 			  FROM contacts c WHERE c.id = $1
 			UNION ALL SELECT value FROM contact_points WHERE contact_id = $1 AND kind IN ('email', 'phone')) x
 		WHERE length(t) >= 3)`, contactID).Scan(&terms); err != nil {
-		return err
+		return nil, err
 	}
 	terms = append(terms, emails...)
 	if len(terms) == 0 {
-		return nil
+		return nil, nil
 	}
 	// Longest first, so a full name goes before its parts; each term case-insensitively,
 	// and a phone number with or without the spaces it was written with.
@@ -294,31 +329,7 @@ func redactMeetings(ctx context.Context, tx pgx.Tx, contactID string, emails []s
 			}
 		}
 	}
-	re, err := regexp.Compile(`(?i)` + strings.Join(parts, "|"))
-	if err != nil {
-		return err
-	}
-	rows, err := tx.Query(ctx, `SELECT m.id, m.title, m.agenda, m.minutes FROM meetings m
-		JOIN meeting_contacts mc ON mc.meeting_id = m.id WHERE mc.contact_id = $1 FOR UPDATE OF m`, contactID)
-	if err != nil {
-		return err
-	}
-	type meeting struct{ id, title, agenda, minutes string }
-	ms, err := collect(rows, func(r pgx.Row) (meeting, error) {
-		var m meeting
-		return m, r.Scan(&m.id, &m.title, &m.agenda, &m.minutes)
-	})
-	if err != nil {
-		return err
-	}
-	const marker = "[vymazáno]"
-	for _, m := range ms {
-		if _, err := tx.Exec(ctx, `UPDATE meetings SET title = $2, agenda = $3, minutes = $4, updated_at = now() WHERE id = $1`,
-			m.id, re.ReplaceAllString(m.title, marker), re.ReplaceAllString(m.agenda, marker), re.ReplaceAllString(m.minutes, marker)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return regexp.Compile(`(?i)` + strings.Join(parts, "|"))
 }
 
 // nineDigits matches a national nine-digit number with optional separators between digits.

@@ -198,6 +198,30 @@ func seedSubject(t *testing.T, e *doi) model.Contact {
 		Delivered: "okna", Quality: &q, Comment: subject.family + " dodala včas"}); err != nil {
 		t.Fatal(err)
 	}
+	// A campaign that targets the person (the tag): a task whose title names them, and an
+	// invitation with an RSVP token; all go with the contact by cascade.
+	camp, err := e.st.CreateCampaign(ctx, e.admin, store.CampaignInput{Name: ptr("Jaro"), TaskTitle: ptr("Zavolat " + subject.family),
+		Filter: &model.CampaignFilter{Tags: []string{"vip"}}, RepIDs: &[]string{e.admin.UserID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.LaunchCampaign(ctx, e.admin, camp.ID); err != nil {
+		t.Fatal(err)
+	}
+	if snap, err := e.st.SnapshotCampaignTargets(ctx, camp.ID); err != nil || snap.Targets != 1 {
+		t.Fatalf("campaign snapshot %+v, %v", snap, err)
+	}
+	if b, err := e.st.CreateCampaignTaskBatch(ctx, camp.ID, 1, 10); err != nil || b.Created != 1 {
+		t.Fatalf("campaign tasks %+v, %v", b, err)
+	}
+	openDay, err := e.st.CreateEvent(ctx, e.admin, model.EventInput{Name: ptr("Den otevřených dveří"), StartsAt: ptr(time.Now().Add(24 * time.Hour))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.pool.Exec(ctx, `INSERT INTO event_invitations (event_id, contact_id, campaign_id, token_hash, mail_claimed_at, mailed_at)
+		VALUES ($1, $2, $3, $4, now(), now())`, openDay.ID, c.ID, camp.ID, auth.HashSecret(newSecret(t))); err != nil {
+		t.Fatal(err)
+	}
 	// A phone that synced the contact, and reads in the audit log.
 	dev, err := e.st.CreateDevice(ctx, e.admin, "iPhone", "kd_x", auth.HashSecret(newSecret(t)))
 	if err != nil {

@@ -175,3 +175,32 @@ const eventVisible = `EXISTS (SELECT 1 FROM users evu WHERE evu.id = $1 AND NOT 
 // the invited contact. An invitation of a contact they cannot see is absent (not counted
 // either), even for the event's owner.
 const invitationVisible = eventVisible + ` AND ` + contactVisible
+
+// campaignTarget is true for the contacts row aliased c that the campaigns row aliased cp
+// targets: a contact its owner sees (contactVisible, so $1 must be the campaign's owner:
+// a manager never targets contacts they cannot see, and a campaign whose owner is gone or
+// disabled targets nothing) that matches the campaign's saved filter (campaignFilter) and,
+// when the campaign names a purpose, holds an active, unexpired consent for it
+// (consentForCampaign).
+const campaignTarget = contactVisible + ` AND ` + campaignFilter + ` AND (cp.purpose_id IS NULL OR ` + consentForCampaign + `)`
+
+// campaignFilter is true for the contacts row aliased c that matches the filter of the
+// campaigns row aliased cp: each non-empty list narrows (books; any of the tags; contact
+// types; the organisations themselves and the people related to them now).
+const campaignFilter = `(jsonb_array_length(coalesce(nullif(cp.filter->'book_ids', 'null'), '[]')) = 0
+	    OR c.book_id::text IN (SELECT jsonb_array_elements_text(cp.filter->'book_ids')))
+	AND (jsonb_array_length(coalesce(nullif(cp.filter->'tags', 'null'), '[]')) = 0
+	    OR c.tags && ARRAY(SELECT jsonb_array_elements_text(cp.filter->'tags')))
+	AND (jsonb_array_length(coalesce(nullif(cp.filter->'types', 'null'), '[]')) = 0
+	    OR c.contact_type IN (SELECT jsonb_array_elements_text(cp.filter->'types')))
+	AND (jsonb_array_length(coalesce(nullif(cp.filter->'organisation_ids', 'null'), '[]')) = 0
+	    OR c.id::text IN (SELECT jsonb_array_elements_text(cp.filter->'organisation_ids'))
+	    OR EXISTS (SELECT 1 FROM relations fr WHERE fr.person_id = c.id
+	                 AND fr.organisation_id::text IN (SELECT jsonb_array_elements_text(cp.filter->'organisation_ids'))
+	                 AND (fr.valid_to IS NULL OR fr.valid_to >= current_date)))`
+
+// consentForCampaign is true for the contacts row aliased c that holds an active consent,
+// not past its valid_until, for the purpose of the campaigns row aliased cp: what a campaign
+// with a purpose requires of its targets, and of every contact it mails an invitation.
+const consentForCampaign = `EXISTS (SELECT 1 FROM consents ck WHERE ck.contact_id = c.id AND ck.purpose_id = cp.purpose_id
+	AND ck.status = 'active' AND (ck.valid_until IS NULL OR ck.valid_until > now()))`

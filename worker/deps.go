@@ -24,5 +24,6 @@ func NewDeps(st *store.Store, c client.Client, mailer activities.Mailer, publicU
 		Subject:        &activities.Subject{Store: st, Mailer: mailer, PublicURL: publicURL, Log: log},
 		Lifecycle:      &activities.Lifecycle{Store: st, StartVerification: v.StartVerification, Log: log},
 		ProjectClosure: &activities.ProjectClosure{Store: st, Mailer: mailer, PublicURL: publicURL, Log: log},
+		Campaign:       &activities.Campaign{Store: st, Mailer: mailer, PublicURL: publicURL, Log: log},
 	}
 }

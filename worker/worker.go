@@ -28,6 +28,8 @@ type Deps struct {
 	Subject        *activities.Subject
 	Lifecycle      *activities.Lifecycle
 	ProjectClosure *activities.ProjectClosure
+	// Campaign holds the CampaignLaunch activities.
+	Campaign *activities.Campaign
 }
 
 // Run registers everything, ensures the schedules, and processes tasks until ctx is done;
@@ -65,6 +67,8 @@ func New(c client.Client, d Deps) sdkworker.Worker {
 	w.RegisterActivity(d.Lifecycle)
 	w.RegisterWorkflow(workflows.ProjectClosure)
 	w.RegisterActivity(d.ProjectClosure)
+	w.RegisterWorkflow(workflows.CampaignLaunch)
+	w.RegisterActivity(d.Campaign)
 	return w
 }
 

@@ -48,6 +48,8 @@ type Outbox interface {
 	MarkLifecycleTold(ctx context.Context, version string) error
 	UnstartedProjectClosures(ctx context.Context, limit int) ([]string, error)
 	MarkProjectClosureStarted(ctx context.Context, projectID string) error
+	UnstartedCampaignLaunches(ctx context.Context, limit int) ([]string, error)
+	MarkCampaignLaunchStarted(ctx context.Context, campaignID string) error
 }
 
 // NewReconciler wires the outbox lanes to the functions that start and signal the
@@ -69,5 +71,6 @@ func NewReconciler(c client.Client, o Outbox) *activities.Reconciler {
 			Mark: func(context.Context, string) error { return nil }},
 		{Name: "lifecycle changes", List: o.UntoldLifecycles, Do: tellVersion(c), Mark: o.MarkLifecycleTold},
 		{Name: "project closures", List: o.UnstartedProjectClosures, Mark: o.MarkProjectClosureStarted, Do: ProjectCloser{Client: c}.StartClosure},
+		{Name: "campaign launches", List: o.UnstartedCampaignLaunches, Mark: o.MarkCampaignLaunchStarted, Do: Campaigns{Client: c}.StartLaunch},
 	}}
 }

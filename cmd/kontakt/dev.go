@@ -127,9 +127,14 @@ func runDev(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.
 	if _, err := devstack.SeedDemoNewsletter(ctx, st); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	// Tasks, an activity and an event with invitations, for the CRM walk-through.
-	if _, err := devstack.SeedDemoCRM(ctx, st); err != nil && !errors.Is(err, store.ErrNotFound) {
+	// Tasks, an activity and an event with invitations, and jana's draft campaign inviting
+	// to that event, for the CRM walk-throughs in the README.
+	if crm, err := devstack.SeedDemoCRM(ctx, st); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
+	} else if err == nil {
+		if _, err := devstack.SeedDemoCampaign(ctx, st, crm.Event.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
 	}
 	mountCardDAV(mux, st, log, m)
 	// On the loopback listener of `kontakt dev`, metrics and readiness share the main one.
@@ -213,6 +218,9 @@ Consent expiry: the book Newsletter shows only people with a current newsletter 
   README.md ("Consent expiry, renewal and revocation") walks through recording one that
   expires in two minutes, watching the contact leave the API and a synced phone, and
   bringing it back.
+
+Campaigns: jana's draft campaign "Jarní obvolání zákazníků" waits to be launched;
+  README.md ("Campaigns") shows how (GET /api/campaigns, .../preview, POST .../launch).
 
 Ctrl-C stops Kontakt and its PostgreSQL.
 `, login, password, base, base, base, base, base, base, base)

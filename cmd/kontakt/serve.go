@@ -131,6 +131,7 @@ func apiHandler(cfg config.Config, log *slog.Logger, st *store.Store, c client.C
 		d.Verifier, d.Forgetter, d.Subjects = workflows.Verifier{Client: c}, workflows.Forgetter{Client: c}, workflows.SubjectStarter{Client: c}
 		d.Lifecycle = lifecycleTeller(st, c)
 		d.ProjectCloser = workflows.ProjectCloser{Client: c}
+		d.Campaigns = workflows.Campaigns{Client: c}
 	}
 	d.Options = api.Options{
 		SessionTTL:       cfg.SessionTTL,
