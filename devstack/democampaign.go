@@ -13,6 +13,9 @@ import (
 // DemoCampaignName names the demo's draft campaign.
 const DemoCampaignName = "Jarní obvolání zákazníků"
 
+// DemoCampaignEventName names the event the demo campaign invites to.
+const DemoCampaignEventName = "Jarní přehlídka novinek"
+
 // demoInvited is how many people of the book Zákazníci get an events consent in the demo.
 const demoInvited = 12
 
@@ -25,12 +28,12 @@ type DemoCampaign struct {
 
 // SeedDemoCampaign makes, once, the ground of the README's campaign walk-through: jana, the
 // sales manager, manages the book Zákazníci; twelve of its people with an address hold the
-// events consent ("Pozvánky na akce", given at the Brno branch); and, for the CRM demo's
-// open day (SeedDemoCRM, the event eventID), jana's draft campaign that targets the book's contacts with that
+// events consent ("Pozvánky na akce", given at the Brno branch); an event, the spring
+// product show in four weeks, that jana organises; and jana's draft campaign that targets the book's contacts with that
 // consent, creates a call task for each, dealt in turn to jana and eva, and invites them to
 // the open day. Launching it is left to the newcomer (POST /api/campaigns/{id}/launch).
 // Without the demo data it does nothing and returns store.ErrNotFound.
-func SeedDemoCampaign(ctx context.Context, st *store.Store, eventID string) (DemoCampaign, error) {
+func SeedDemoCampaign(ctx context.Context, st *store.Store) (DemoCampaign, error) {
 	var out DemoCampaign
 	admin, _, err := st.UserLogin(ctx, "admin")
 	if err != nil {
@@ -101,13 +104,22 @@ func SeedDemoCampaign(ctx context.Context, st *store.Store, eventID string) (Dem
 		}
 		invited++
 	}
-	out.EventID = eventID
+	starts := time.Date(now.Year(), now.Month(), now.Day(), 15, 0, 0, 0, time.Local).AddDate(0, 0, 28)
+	name, venue := DemoCampaignEventName, "Brno, Křenová 12, showroom"
+	event, err := st.CreateEvent(ctx, a, model.EventInput{Name: &name, Venue: &venue, StartsAt: &starts})
+	if err != nil {
+		return out, fmt.Errorf("devstack: demo campaign event: %w", err)
+	}
+	if err := st.PutEventStaff(ctx, a, event.ID, jana.ID); err != nil {
+		return out, fmt.Errorf("devstack: demo campaign event: %w", err)
+	}
+	out.EventID = event.ID
 	due := now.AddDate(0, 0, 14).Format(time.DateOnly)
 	yes := true
 	out.Campaign, err = st.CreateCampaign(ctx, store.Actor{UserID: jana.ID, Channel: model.ChannelSystem}, store.CampaignInput{
 		Name: ptrTo(DemoCampaignName), Filter: &model.CampaignFilter{BookIDs: []string{customers.ID}},
 		PurposeID: &events.ID, EventID: &out.EventID, SendInvitations: &yes,
-		TaskType: ptrTo("call"), TaskTitle: ptrTo("Pozvat na Den otevřených dveří"), TaskDueOn: &due,
+		TaskType: ptrTo("call"), TaskTitle: ptrTo("Pozvat na Jarní přehlídku novinek"), TaskDueOn: &due,
 		AssignMode: ptrTo(model.AssignRoundRobin), RepIDs: &[]string{jana.ID, eva.ID},
 	})
 	if err != nil {

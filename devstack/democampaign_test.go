@@ -14,18 +14,14 @@ import (
 func TestSeedDemoCampaign(t *testing.T) {
 	ctx := t.Context()
 	st, _ := openStore(t)
-	if _, err := devstack.SeedDemoCampaign(ctx, st, ""); !errors.Is(err, store.ErrNotFound) {
+	if _, err := devstack.SeedDemoCampaign(ctx, st); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("without the demo organisation: %v, want ErrNotFound", err)
 	}
 	const pw = "demo-heslo-2026"
 	if _, err := devstack.SeedDemo(ctx, st, pw, nil); err != nil {
 		t.Fatal(err)
 	}
-	d, err := devstack.SeedDemoCRM(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	crm, err := devstack.SeedDemoCampaign(ctx, st, d.Event.ID)
+	crm, err := devstack.SeedDemoCampaign(ctx, st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +33,7 @@ func TestSeedDemoCampaign(t *testing.T) {
 	if err != nil || p.Targets != 12 {
 		t.Errorf("preview %+v, %v; want 12 targets", p, err)
 	}
-	again, err := devstack.SeedDemoCampaign(ctx, st, d.Event.ID)
+	again, err := devstack.SeedDemoCampaign(ctx, st)
 	if err != nil || again.Seeded || again.Campaign.ID != crm.Campaign.ID {
 		t.Errorf("second seeding: %+v, %v", again, err)
 	}

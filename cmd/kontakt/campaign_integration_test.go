@@ -25,11 +25,7 @@ func TestCampaignThroughTemporal(t *testing.T) {
 	s := newStack(t, ts.Address())
 	c := s.runWorker(ts.Address())
 	ctx := context.Background()
-	demo, err := devstack.SeedDemoCRM(ctx, s.st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	crm, err := devstack.SeedDemoCampaign(ctx, s.st, demo.Event.ID)
+	crm, err := devstack.SeedDemoCampaign(ctx, s.st)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -127,14 +127,13 @@ func runDev(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.
 	if _, err := devstack.SeedDemoNewsletter(ctx, st); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	// Tasks, an activity and an event with invitations, and jana's draft campaign inviting
-	// to that event, for the CRM walk-throughs in the README.
-	if crm, err := devstack.SeedDemoCRM(ctx, st); err != nil && !errors.Is(err, store.ErrNotFound) {
+	// Tasks, an activity and an event with invitations, and jana's draft campaign, for the
+	// CRM walk-throughs in the README.
+	if _, err := devstack.SeedDemoCRM(ctx, st); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
-	} else if err == nil {
-		if _, err := devstack.SeedDemoCampaign(ctx, st, crm.Event.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
+	}
+	if _, err := devstack.SeedDemoCampaign(ctx, st); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
 	}
 	mountCardDAV(mux, st, log, m)
 	// On the loopback listener of `kontakt dev`, metrics and readiness share the main one.
