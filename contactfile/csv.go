@@ -117,7 +117,6 @@ func ParseCSV(data []byte, opt CSVOptions) ([]Row, []string, error) {
 	}
 	var rows []Row
 	for {
-		line, _ := r.FieldPos(0)
 		rec, err := r.Read()
 		if err == io.EOF {
 			break
@@ -132,7 +131,7 @@ func ParseCSV(data []byte, opt CSVOptions) ([]Row, []string, error) {
 			}
 			return rows, cols, &model.FieldError{Field: "file", Msg: err.Error()}
 		}
-		line, _ = r.FieldPos(0)
+		line, _ := r.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
 		}
