@@ -31,6 +31,8 @@ type Options struct {
 	ScanHook []string
 	// ScanHookTimeout bounds one run of ScanHook (1 minute when 0).
 	ScanHookTimeout time.Duration
+	// ImportMaxBytes is the largest vCard or CSV file an import accepts (32 MiB when 0).
+	ImportMaxBytes int64
 }
 
 // Deps are what the API needs, built once in main. The workflow starters (Verifier,
@@ -200,6 +202,8 @@ func (h *handler) routes(r chi.Router) {
 	r.Post("/projects/{id}/close/cancel", h.cancelProjectClosure)
 	r.Post("/projects/{id}/reopen", h.reopenProject)
 	r.Get("/projects/{id}/closure", h.getProjectClosure)
+
+	r.Post("/books/{id}/imports", h.importContacts)
 }
 
 func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {

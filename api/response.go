@@ -128,13 +128,16 @@ func (h *handler) recoverer(next http.Handler) http.Handler {
 	})
 }
 
-// limitBody caps every request body: at MaxBodyBytes, and the upload of a signed consent
-// form at what its scan may hold.
+// limitBody caps every request body: at MaxBodyBytes, the upload of a signed consent form
+// at what its scan may hold, and an import at ImportMaxBytes.
 func (h *handler) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		limit := h.opt.MaxBodyBytes
 		if isScanUpload(r) {
 			limit = h.scanMaxBytes() + scanFormOverhead
+		}
+		if isImportUpload(r) {
+			limit = h.importMaxBytes() + scanFormOverhead
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
