@@ -50,6 +50,9 @@ type ImportOptions struct {
 	// Format and Source (e.g. a file name) go into the audit entry.
 	Format string
 	Source string
+	// Progress, when set, is told how many rows of total have been checked, and once more
+	// when the writes are done (done == total).
+	Progress func(done, total int)
 }
 
 // ImportResult is what happened (or would happen) to one row.
@@ -175,6 +178,9 @@ func (s *Store) ImportContacts(ctx context.Context, actor Actor, bookID string, 
 		// Pass 1: decide each row's action and target.
 		targets := make([]*importTarget, len(rows))
 		for i := range rows {
+			if opt.Progress != nil && i%500 == 0 {
+				opt.Progress(i, len(rows))
+			}
 			res := &rep.Rows[i]
 			if res.Action == ImportError {
 				continue
@@ -270,6 +276,9 @@ func (s *Store) ImportContacts(ctx context.Context, actor Actor, bookID string, 
 			}
 		}
 		rep.Applied = true
+		if opt.Progress != nil {
+			opt.Progress(len(rows), len(rows))
+		}
 		return audit(ctx, tx, actor, "contact.import", append(slices.Clone(created), mergedIDs...), nil, map[string]any{
 			"book_id": bookID, "format": opt.Format, "source": opt.Source, "created": orEmpty(created), "merged": orEmpty(mergedIDs),
 			"skipped": rep.Skipped, "errors": rep.Errors})
