@@ -147,3 +147,13 @@ func liveProjectSync(p string) string {
 func bookVisible(b string) string {
 	return b + " " + inVisibleBooks
 }
+
+// consentActiveFor is true for the contacts row aliased c when it holds an active consent
+// for the purpose whose id is the expression p that has not passed its valid_until (even
+// before the ConsentLifecycle workflow marks it expired, as in consentHolds). Exports for
+// newsletter tools and mailings add it to contactVisible: seeing a contact never permits
+// writing to it.
+func consentActiveFor(p string) string {
+	return `EXISTS (SELECT 1 FROM consents ka WHERE ka.contact_id = c.id AND ka.purpose_id = ` + p + `
+		AND ka.status = 'active' AND (ka.valid_until IS NULL OR ka.valid_until > now()))`
+}
