@@ -33,6 +33,8 @@ type Options struct {
 	ScanHookTimeout time.Duration
 	// ImportMaxBytes is the largest vCard or CSV file an import accepts (32 MiB when 0).
 	ImportMaxBytes int64
+	// ExportTTL is how long a newsletter export's download link lives (24 hours when 0).
+	ExportTTL time.Duration
 }
 
 // Deps are what the API needs, built once in main. The workflow starters (Verifier,
@@ -204,6 +206,9 @@ func (h *handler) routes(r chi.Router) {
 	r.Get("/projects/{id}/closure", h.getProjectClosure)
 
 	r.Post("/books/{id}/imports", h.importContacts)
+	r.Get("/exports", h.listExports)
+	r.Post("/exports", h.createExport)
+	r.Get("/exports/{id}/download", h.downloadExport)
 }
 
 func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {

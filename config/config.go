@@ -35,6 +35,9 @@ type Config struct {
 	ScanHook        string        // KONTAKT_SCAN_HOOK: virus-scan command run with each scan on stdin; empty: none
 	ScanHookTimeout time.Duration // KONTAKT_SCAN_HOOK_TIMEOUT: how long the hook may run
 
+	ExportTTL      time.Duration // KONTAKT_EXPORT_TTL: how long a newsletter export's download link (and file) lives
+	ImportMaxBytes int64         // KONTAKT_IMPORT_MAX_BYTES: largest vCard or CSV file an import accepts
+
 	TemporalAddress   string // KONTAKT_TEMPORAL_ADDRESS host:port; empty: `kontakt dev` runs its own
 	TemporalNamespace string // KONTAKT_TEMPORAL_NAMESPACE
 	TemporalTLS       bool   // KONTAKT_TEMPORAL_TLS: connect with TLS (system roots or TemporalCAFile)
@@ -73,6 +76,9 @@ func Load(getenv func(string) string) (Config, error) {
 		ScanMaxBytes:    int64(r.integer("KONTAKT_SCAN_MAX_BYTES", 10<<20)),
 		ScanHook:        r.str("KONTAKT_SCAN_HOOK", ""),
 		ScanHookTimeout: r.duration("KONTAKT_SCAN_HOOK_TIMEOUT", time.Minute),
+
+		ExportTTL:      r.duration("KONTAKT_EXPORT_TTL", 24*time.Hour),
+		ImportMaxBytes: int64(r.integer("KONTAKT_IMPORT_MAX_BYTES", 32<<20)),
 
 		TemporalAddress:   r.str("KONTAKT_TEMPORAL_ADDRESS", ""),
 		TemporalNamespace: r.str("KONTAKT_TEMPORAL_NAMESPACE", "default"),
@@ -124,6 +130,12 @@ func (c Config) validate() []error {
 	}
 	if c.ScanMaxBytes < 1024 || c.ScanMaxBytes > 64<<20 {
 		errs = append(errs, errors.New("KONTAKT_SCAN_MAX_BYTES must be 1024 to 67108864 (64 MiB)"))
+	}
+	if c.ExportTTL < time.Minute || c.ExportTTL > 30*24*time.Hour {
+		errs = append(errs, errors.New("KONTAKT_EXPORT_TTL must be 1m to 720h (30 days)"))
+	}
+	if c.ImportMaxBytes < 1024 || c.ImportMaxBytes > 1<<30 {
+		errs = append(errs, errors.New("KONTAKT_IMPORT_MAX_BYTES must be 1024 to 1073741824 (1 GiB)"))
 	}
 	if c.ScanHookTimeout < time.Second {
 		errs = append(errs, errors.New("KONTAKT_SCAN_HOOK_TIMEOUT must be at least 1s"))
