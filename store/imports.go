@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -270,10 +271,8 @@ func (s *Store) ImportContacts(ctx context.Context, actor Actor, bookID string, 
 		if err := copyContacts(ctx, tx, actor, newContacts); err != nil {
 			return err
 		}
-		for _, id := range mergedIDs {
-			if err := updateImported(ctx, tx, id, findTarget(targets, id).contact); err != nil {
-				return err
-			}
+		if err := updateImported(ctx, tx, targets, mergedIDs); err != nil {
+			return err
 		}
 		rep.Applied = true
 		if opt.Progress != nil {
@@ -294,15 +293,6 @@ func orEmpty(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-func findTarget(ts []*importTarget, id string) *importTarget {
-	for _, t := range ts {
-		if t != nil && t.id == id {
-			return t
-		}
-	}
-	return nil
 }
 
 // fieldReason splits a validation error into its message and field.
@@ -510,17 +500,35 @@ func copyContacts(ctx context.Context, tx pgx.Tx, actor Actor, cs []model.Contac
 	}
 	ids := make([]string, len(cs))
 	crow := make([][]any, len(cs))
-	var prow [][]any
 	for i, c := range cs {
 		ids[i] = c.ID
-		var bday *time.Time
-		if c.Birthday != nil {
-			if t, err := time.Parse(time.DateOnly, *c.Birthday); err == nil {
-				bday = &t
-			}
-		}
 		crow[i] = []any{c.ID, c.BookID, string(c.Kind), string(c.Type), c.Prefix, c.GivenName, c.AdditionalName, c.FamilyName,
-			c.Suffix, c.OrgName, c.DisplayName, c.JobTitle, bday, c.Tags, c.Custom, createdBy}
+			c.Suffix, c.OrgName, c.DisplayName, c.JobTitle, birthdayOf(c), c.Tags, c.Custom, createdBy}
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"contacts"}, []string{"id", "book_id", "kind", "contact_type", "prefix",
+		"given_name", "additional_name", "family_name", "suffix", "org_name", "display_name", "job_title", "birthday", "tags",
+		"custom", "created_by"}, pgx.CopyFromRows(crow)); err != nil {
+		return fmt.Errorf("copy contacts: %w", err)
+	}
+	return writeImportedPoints(ctx, tx, cs, ids)
+}
+
+func birthdayOf(c model.Contact) *time.Time {
+	if c.Birthday == nil {
+		return nil
+	}
+	t, err := time.Parse(time.DateOnly, *c.Birthday)
+	if err != nil {
+		return nil
+	}
+	return &t
+}
+
+// writeImportedPoints replaces the contact points of cs (ids) with COPY and refreshes their
+// search text, as writePoints does for one contact.
+func writeImportedPoints(ctx context.Context, tx pgx.Tx, cs []model.Contact, ids []string) error {
+	var prow [][]any
+	for _, c := range cs {
 		for j, e := range c.Emails {
 			prow = append(prow, []any{c.ID, "email", e.Label, e.Value, "", "", "", "", "", "", "", e.Preferred, j})
 		}
@@ -537,10 +545,8 @@ func copyContacts(ctx context.Context, tx pgx.Tx, actor Actor, cs []model.Contac
 			prow = append(prow, []any{c.ID, "address", a.Label, "", "", "", a.Street, a.Locality, a.Region, a.PostalCode, a.Country, a.Preferred, j})
 		}
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"contacts"}, []string{"id", "book_id", "kind", "contact_type", "prefix",
-		"given_name", "additional_name", "family_name", "suffix", "org_name", "display_name", "job_title", "birthday", "tags",
-		"custom", "created_by"}, pgx.CopyFromRows(crow)); err != nil {
-		return fmt.Errorf("copy contacts: %w", err)
+	if _, err := tx.Exec(ctx, `DELETE FROM contact_points WHERE contact_id = ANY($1)`, ids); err != nil {
+		return err
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"contact_points"}, []string{"contact_id", "kind", "label", "value", "network",
 		"url", "street", "locality", "region", "postal_code", "country", "preferred", "position"}, pgx.CopyFromRows(prow)); err != nil {
@@ -554,14 +560,53 @@ func copyContacts(ctx context.Context, tx pgx.Tx, actor Actor, cs []model.Contac
 	return err
 }
 
-// updateImported writes a merged contact like UpdateContact does.
-func updateImported(ctx context.Context, tx pgx.Tx, id string, c *model.Contact) error {
-	if _, err := tx.Exec(ctx, `UPDATE contacts SET prefix = $2, given_name = $3, additional_name = $4, family_name = $5,
-			suffix = $6, org_name = $7, display_name = $8, job_title = $9, birthday = $10::date, tags = $11, custom = $12,
-			version = version + 1, updated_at = now()
-		WHERE id = $1`, id, c.Prefix, c.GivenName, c.AdditionalName, c.FamilyName, c.Suffix, c.OrgName, c.DisplayName,
-		c.JobTitle, c.Birthday, c.Tags, c.Custom); err != nil {
+// updateImported writes the merged contacts as UpdateContact does (new version, so the
+// feed tells devices), set-based: one UPDATE from a JSON array, then their points.
+func updateImported(ctx context.Context, tx pgx.Tx, targets []*importTarget, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	type row struct {
+		ID             string         `json:"id"`
+		Prefix         string         `json:"prefix"`
+		GivenName      string         `json:"given_name"`
+		AdditionalName string         `json:"additional_name"`
+		FamilyName     string         `json:"family_name"`
+		Suffix         string         `json:"suffix"`
+		OrgName        string         `json:"org_name"`
+		DisplayName    string         `json:"display_name"`
+		JobTitle       string         `json:"job_title"`
+		Birthday       *string        `json:"birthday"`
+		Tags           []string       `json:"tags"`
+		Custom         map[string]any `json:"custom"`
+	}
+	byID := make(map[string]*model.Contact, len(ids))
+	for _, t := range targets {
+		if t != nil && t.changed && t.existing {
+			byID[t.id] = t.contact
+		}
+	}
+	rows := make([]row, 0, len(ids))
+	cs := make([]model.Contact, 0, len(ids))
+	for _, id := range ids {
+		c := byID[id]
+		c.ID = id
+		rows = append(rows, row{id, c.Prefix, c.GivenName, c.AdditionalName, c.FamilyName, c.Suffix, c.OrgName, c.DisplayName,
+			c.JobTitle, c.Birthday, c.Tags, c.Custom})
+		cs = append(cs, *c)
+	}
+	data, err := json.Marshal(rows)
+	if err != nil {
 		return err
 	}
-	return writePoints(ctx, tx, id, *c)
+	if _, err := tx.Exec(ctx, `UPDATE contacts c SET prefix = m.prefix, given_name = m.given_name,
+			additional_name = m.additional_name, family_name = m.family_name, suffix = m.suffix, org_name = m.org_name,
+			display_name = m.display_name, job_title = m.job_title, birthday = m.birthday::date, tags = coalesce(m.tags, '{}'),
+			custom = coalesce(m.custom, '{}'), version = c.version + 1, updated_at = now()
+		FROM jsonb_to_recordset($1::jsonb) AS m(id uuid, prefix text, given_name text, additional_name text,
+			family_name text, suffix text, org_name text, display_name text, job_title text, birthday text, tags text[], custom jsonb)
+		WHERE c.id = m.id`, data); err != nil {
+		return err
+	}
+	return writeImportedPoints(ctx, tx, cs, ids)
 }
