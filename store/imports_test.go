@@ -45,14 +45,6 @@ func countBook(t *testing.T, st *store.Store, a store.Actor, bookID string) int 
 	return n
 }
 
-func actions(rep store.ImportReport) map[string]int {
-	m := map[string]int{}
-	for _, r := range rep.Rows {
-		m[r.Action]++
-	}
-	return m
-}
-
 func TestImportDryRunThenRealThenAgain(t *testing.T) {
 	ctx := context.Background()
 	st, _ := newStore(t)
