@@ -161,3 +161,7 @@ CREATE TABLE exports (
     downloaded_at timestamptz
 );
 CREATE INDEX exports_expires ON exports (expires_at);
+
+-- == Exports and imports (additions) ==
+-- A user lists their own exports, newest first.
+CREATE INDEX exports_created_by ON exports (created_by, created_at DESC);

@@ -146,6 +146,13 @@ func (s *Store) ImportContacts(ctx context.Context, actor Actor, bookID string, 
 		if err := requireRole(ctx, tx, actor, bookID, model.RoleEditor); err != nil {
 			return err
 		}
+		if !opt.DryRun {
+			// Two imports into one book run one after the other, so the second sees what the
+			// first created and a file sent twice at once still yields no duplicates.
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('contact-import/' || $1::text, 0))`, bookID); err != nil {
+				return err
+			}
+		}
 		defs, err := fieldDefs(ctx, tx, bookID)
 		if err != nil {
 			return err

@@ -47,7 +47,7 @@ func countBook(t *testing.T, st *store.Store, a store.Actor, bookID string) int 
 
 func TestImportDryRunThenRealThenAgain(t *testing.T) {
 	ctx := context.Background()
-	st, _ := newStore(t)
+	st, pool := newStore(t)
 	a, b := fixture(t, st)
 	// Tomáš is already in the book with his home address only: the import merges.
 	if _, err := st.CreateContact(ctx, a, model.Contact{BookID: b.ID, Kind: "person", GivenName: "Tomáš", FamilyName: "Černý",
@@ -91,6 +91,12 @@ func TestImportDryRunThenRealThenAgain(t *testing.T) {
 	}
 	if again.Created != 0 || again.Merged != 0 || again.Skipped != 6 || countBook(t, st, a, b.ID) != 6 {
 		t.Fatalf("second import: %+v", again)
+	}
+	// Devices syncing the book hear of the five new contacts and the merge, and of nothing
+	// from the second run (invariant 4).
+	var changes int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM book_changes WHERE book_id = $1`, b.ID).Scan(&changes); err != nil || changes != 7 {
+		t.Errorf("book changes: %d, %v; want 1 create + 5 imported + 1 merge", changes, err)
 	}
 	entries, err := st.ListAudit(ctx, store.AuditFilter{Action: "contact.import"})
 	if err != nil || len(entries) != 2 || len(entries[1].ContactIDs) != 6 {
@@ -160,6 +166,29 @@ func TestImportRules(t *testing.T) {
 	}
 	if _, err := st.ImportContacts(ctx, a, b.ID, rows, store.ImportOptions{OnMatch: "replace"}); err == nil {
 		t.Error("unknown rule accepted")
+	}
+}
+
+// The same file sent twice at once still creates each contact once.
+func TestImportConcurrentTwice(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newStore(t)
+	a, b := fixture(t, st)
+	rows := fileRows(t, "thunderbird.vcf")
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := st.ImportContacts(ctx, a, b.ID, rows, store.ImportOptions{})
+			errs <- err
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := countBook(t, st, a, b.ID); n != 3 {
+		t.Errorf("%d contacts, want 3", n)
 	}
 }
 
