@@ -49,7 +49,8 @@ FUZZTIME ?= 30s
 fuzz:
 	@for t in model:FuzzNormalizePhone model:FuzzNormalizeEmail model:FuzzNormalizeURL model:FuzzNormalizeSocial \
 	          model:FuzzValidateCustomFields model:FuzzFoldForSearch api:FuzzCreateContact \
-	          carddav:FuzzPutVCard carddav:FuzzDAVXML devstack/mailcatcher:FuzzParse; do \
+	          carddav:FuzzPutVCard carddav:FuzzDAVXML devstack/mailcatcher:FuzzParse \
+	          contactfile:FuzzParseVCards contactfile:FuzzParseCSV; do \
 	  pkg=$${t%%:*}; fn=$${t#*:}; \
 	  $(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -parallel 2 || exit 1; \
 	done

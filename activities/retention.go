@@ -22,6 +22,7 @@ type RetentionStore interface {
 	PurgeRevokedDevices(ctx context.Context, age time.Duration) (int, error)
 	PurgeSubjectRequests(ctx context.Context, age time.Duration) (int, error)
 	BlankEndedRequests(ctx context.Context, age time.Duration) (int, error)
+	PurgeExportFiles(ctx context.Context) (int, error)
 }
 
 // VerificationChecker tells whether a consent request's verification workflow still runs
@@ -134,4 +135,9 @@ func (r *Retention) PurgeSubjectRequests(ctx context.Context) (int, error) {
 // BlankEndedRequests blanks the personal fields of long-ended consent requests.
 func (r *Retention) BlankEndedRequests(ctx context.Context) (int, error) {
 	return r.Store.BlankEndedRequests(ctx, r.policy().EndedRequests)
+}
+
+// PurgeExportFiles drops the files of exports whose download link has expired.
+func (r *Retention) PurgeExportFiles(ctx context.Context) (int, error) {
+	return r.Store.PurgeExportFiles(ctx)
 }

@@ -31,6 +31,10 @@ type Options struct {
 	ScanHook []string
 	// ScanHookTimeout bounds one run of ScanHook (1 minute when 0).
 	ScanHookTimeout time.Duration
+	// ImportMaxBytes is the largest vCard or CSV file an import accepts (32 MiB when 0).
+	ImportMaxBytes int64
+	// ExportTTL is how long a newsletter export's download link lives (24 hours when 0).
+	ExportTTL time.Duration
 }
 
 // Deps are what the API needs, built once in main. The workflow starters (Verifier,
@@ -240,6 +244,10 @@ func (h *handler) routes(r chi.Router) {
 	r.Post("/campaigns/{id}/launch", h.launchCampaign)
 	r.Post("/campaigns/{id}/cancel", h.cancelCampaign)
 	r.Get("/campaigns/{id}/results", readByID(h, h.store.CampaignResults))
+	r.Post("/books/{id}/imports", h.importContacts)
+	r.Get("/exports", h.listExports)
+	r.Post("/exports", h.createExport)
+	r.Get("/exports/{id}/download", h.downloadExport)
 }
 
 // healthz is liveness only: it answers while the process serves, whatever the database does,

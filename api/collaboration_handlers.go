@@ -4,7 +4,6 @@ import (
 	"encoding/csv"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/kontakt/kontakt/model"
 )
@@ -112,15 +111,5 @@ func formatAverage(v *float64) string {
 	return strconv.FormatFloat(*v, 'f', 2, 64)
 }
 
-// csvSafe defuses formula injection (OWASP "CSV Injection"): a cell that a spreadsheet
-// would read as a formula (starting with =, +, -, @, a tab or a carriage return, also after
-// leading spaces, which some spreadsheets skip) gets a leading apostrophe, so it shows as
-// text. Quoting is encoding/csv's.
-func csvSafe(rec []string) []string {
-	for i, s := range rec {
-		if t := strings.TrimLeft(s, " "); t != "" && strings.ContainsRune("=+-@\t\r", rune(t[0])) {
-			rec[i] = "'" + s
-		}
-	}
-	return rec
-}
+// csvSafe defuses formula injection in a CSV record (model.DefuseCSV, shared with exports).
+func csvSafe(rec []string) []string { return model.DefuseCSV(rec) }

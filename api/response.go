@@ -129,15 +129,18 @@ func (h *handler) recoverer(next http.Handler) http.Handler {
 }
 
 // limitBody caps every request body: at MaxBodyBytes, the upload of a signed consent form
-// at what its scan may hold, and an event document at maxDocumentBytes.
+// at what its scan may hold, an event document at maxDocumentBytes, and an import at
+// ImportMaxBytes.
 func (h *handler) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		limit := h.opt.MaxBodyBytes
-		if isScanUpload(r) {
+		switch {
+		case isScanUpload(r):
 			limit = h.scanMaxBytes() + scanFormOverhead
-		}
-		if isDocumentUpload(r) {
+		case isDocumentUpload(r):
 			limit = maxDocumentBytes + scanFormOverhead
+		case isImportUpload(r):
+			limit = h.importMaxBytes() + scanFormOverhead
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)

@@ -22,6 +22,7 @@
 //	go run ./bench -suite intake        # consent intake (private cluster only)
 //	go run ./bench -suite carddav       # CardDAV sync against Radicale (carddav.go)
 //	go run ./bench -suite campaign      # CampaignLaunch over 10k targets (private cluster only)
+//	go run ./bench -suite import        # vCard import with dedup (importbench.go)
 //	go run ./bench -suite all           # search and intake
 package main
 
@@ -56,6 +57,7 @@ type options struct {
 	intake      intakeOptions
 	carddav     carddavOptions
 	campaign    campaignOptions
+	imports     importOptions
 }
 
 func main() {
@@ -66,7 +68,8 @@ func main() {
 	flag.StringVar(&o.dir, "dir", "", "cluster directory, kept afterwards (default: a temporary directory removed at the end)")
 	flag.StringVar(&o.databaseURL, "database-url", "", "use this existing, empty database instead of a private cluster")
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of the data generator")
-	flag.StringVar(&o.suite, "suite", "search", "what to measure: search (visibility policy), intake (consent intake), carddav (CardDAV sync against Radicale), campaign (CampaignLaunch over 10k targets), or all (search and intake)")
+	flag.StringVar(&o.suite, "suite", "search", "what to measure: search (visibility policy), intake (consent intake), carddav (CardDAV sync against Radicale), campaign (CampaignLaunch over 10k targets), import (vCard import with dedup), or all (search and intake)")
+	flag.IntVar(&o.imports.cards, "import-cards", 10000, "import suite: cards in the imported file")
 	flag.IntVar(&o.intake.requests, "intake-requests", 2000, "intake suite: measured submissions of the throughput run")
 	flag.IntVar(&o.intake.clients, "intake-clients", 16, "intake suite: concurrent clients of the throughput run, and pgbench's -c")
 	flag.DurationVar(&o.intake.pgbenchTime, "pgbench-time", 10*time.Second, "intake suite: pgbench's -T")
@@ -101,13 +104,13 @@ func main() {
 		os.Exit(2)
 	}
 	switch o.suite {
-	case "search", "intake", "carddav", "campaign", "all":
+	case "search", "intake", "carddav", "campaign", "import", "all":
 	default:
-		fmt.Fprintf(os.Stderr, "bench: -suite must be search, intake, carddav, campaign or all, not %q\n", o.suite)
+		fmt.Fprintf(os.Stderr, "bench: -suite must be search, intake, carddav, campaign, import or all, not %q\n", o.suite)
 		os.Exit(2)
 	}
 	if o.suite != "search" && o.databaseURL != "" {
-		fmt.Fprintln(os.Stderr, "bench: the intake and carddav suites run PostgreSQL with settings of their own, so they need a private cluster: drop -database-url")
+		fmt.Fprintln(os.Stderr, "bench: the intake, carddav and import suites run PostgreSQL with settings of their own, so they need a private cluster: drop -database-url")
 		os.Exit(2)
 	}
 	if err := o.intake.check(); err != nil {
@@ -124,11 +127,14 @@ func main() {
 		stop() // a second Ctrl-C kills at once
 	}()
 	var err error
-	if o.suite == "carddav" {
+	switch o.suite {
+	case "carddav":
 		err = runCardDAV(ctx, o)
-	} else if o.suite == "campaign" {
+	case "campaign":
 		err = runCampaign(ctx, o)
-	} else {
+	case "import":
+		err = runImportSuite(ctx, o)
+	default:
 		err = run(ctx, o)
 		if err == nil && o.suite == "all" {
 			fmt.Println()

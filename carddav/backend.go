@@ -13,6 +13,7 @@ import (
 
 	"github.com/kontakt/kontakt/model"
 	"github.com/kontakt/kontakt/store"
+	"github.com/kontakt/kontakt/vcardmap"
 )
 
 // backend is go-webdav's carddav.Backend over store. Every read names the user, and store
@@ -138,8 +139,8 @@ func (b *backend) object(ctx context.Context, login string, coll store.SyncColle
 	return carddav.AddressObject{
 		Path:    objectPath(login, coll.BookID, c.ID),
 		ModTime: c.UpdatedAt,
-		ETag:    etag(c.Version, profileHash(coll.SyncProfile)),
-		Card:    pruneCard(cardOf(c, newProfile(coll.SyncProfile), st.vcardVersion), props),
+		ETag:    vcardmap.ETag(c.Version, vcardmap.ProfileHash(coll.SyncProfile)),
+		Card:    vcardmap.PruneCard(vcardmap.CardOf(c, vcardmap.NewProfile(coll.SyncProfile), st.vcardVersion), props),
 	}
 }
 
@@ -210,9 +211,9 @@ func (b *backend) ListAddressObjects(ctx context.Context, p string, req *carddav
 		if err != nil {
 			return nil, b.fail(ctx, err)
 		}
-		ph := profileHash(coll.SyncProfile)
+		ph := vcardmap.ProfileHash(coll.SyncProfile)
 		for _, v := range vs {
-			out = append(out, carddav.AddressObject{Path: objectPath(dp.login, coll.BookID, v.ContactID), ETag: etag(v.Version, ph)})
+			out = append(out, carddav.AddressObject{Path: objectPath(dp.login, coll.BookID, v.ContactID), ETag: vcardmap.ETag(v.Version, ph)})
 			ids = append(ids, v.ContactID)
 		}
 	}
@@ -238,12 +239,12 @@ func (b *backend) QueryAddressObjects(ctx context.Context, p string, q *carddav.
 	if err != nil {
 		return nil, b.fail(ctx, err)
 	}
-	prof, ph := newProfile(coll.SyncProfile), profileHash(coll.SyncProfile)
+	prof, ph := vcardmap.NewProfile(coll.SyncProfile), vcardmap.ProfileHash(coll.SyncProfile)
 	all := make([]carddav.AddressObject, len(cs))
 	byPath := make(map[string]model.Contact, len(cs))
 	for i, c := range cs {
 		all[i] = carddav.AddressObject{Path: objectPath(dp.login, coll.BookID, c.ID), ModTime: c.UpdatedAt,
-			ETag: etag(c.Version, ph), Card: cardOf(c, prof, st.vcardVersion)}
+			ETag: vcardmap.ETag(c.Version, ph), Card: vcardmap.CardOf(c, prof, st.vcardVersion)}
 		byPath[all[i].Path] = c
 	}
 	out, err := carddav.Filter(q, all)
@@ -297,16 +298,16 @@ func (b *backend) PutAddressObject(ctx context.Context, p string, card vcard.Car
 	}
 	current := ""
 	if existing != nil {
-		current = etag(existing.Version, profileHash(coll.SyncProfile))
+		current = vcardmap.ETag(existing.Version, vcardmap.ProfileHash(coll.SyncProfile))
 	}
 	if err := preconditions(string(opts.IfMatch), string(opts.IfNoneMatch), current); err != nil {
 		return nil, err
 	}
-	prof := newProfile(coll.SyncProfile)
+	prof := vcardmap.NewProfile(coll.SyncProfile)
 	actor := store.Actor{UserID: st.user.ID, Channel: model.ChannelCardDAV}
 	if existing != nil {
 		c := *existing
-		if err := applyCard(&c, card, prof); err != nil {
+		if err := vcardmap.ApplyCard(&c, card, prof); err != nil {
 			return nil, b.fail(ctx, err)
 		}
 		if _, err := b.h.store.UpdateContact(ctx, actor, c.ID, patchOf(c), existing.Version); err != nil {
@@ -318,7 +319,7 @@ func (b *backend) PutAddressObject(ctx context.Context, p string, card vcard.Car
 		return &carddav.AddressObject{Path: objectPath(dp.login, coll.BookID, c.ID)}, nil
 	}
 	c := model.Contact{BookID: coll.BookID}
-	if err := applyCard(&c, card, prof); err != nil {
+	if err := vcardmap.ApplyCard(&c, card, prof); err != nil {
 		return nil, b.fail(ctx, err)
 	}
 	c.ID = dp.name // kept when a free UUID, so the contact lives at the URL the client chose
@@ -356,7 +357,7 @@ func (b *backend) DeleteAddressObject(ctx context.Context, p string) error {
 	if err := writable(coll); err != nil {
 		return err
 	}
-	if err := preconditions(st.ifMatch, "", etag(c.Version, profileHash(coll.SyncProfile))); err != nil {
+	if err := preconditions(st.ifMatch, "", vcardmap.ETag(c.Version, vcardmap.ProfileHash(coll.SyncProfile))); err != nil {
 		return err
 	}
 	return b.fail(ctx, b.h.store.DeleteContact(ctx, store.Actor{UserID: st.user.ID, Channel: model.ChannelCardDAV}, c.ID))
@@ -439,7 +440,7 @@ func (b *backend) prefetch(ctx context.Context, hrefs []string) error {
 func (b *backend) fail(ctx context.Context, err error) error {
 	var fe *model.FieldError
 	var ce *store.ConflictError
-	var cardErr *cardError
+	var cardErr *vcardmap.CardError
 	switch {
 	case err == nil:
 		return nil

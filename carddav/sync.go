@@ -14,6 +14,7 @@ import (
 
 	"github.com/kontakt/kontakt/model"
 	"github.com/kontakt/kontakt/store"
+	"github.com/kontakt/kontakt/vcardmap"
 )
 
 // What go-webdav lacks, answered in front of it: the sync-collection REPORT (RFC 6578), and
@@ -520,13 +521,13 @@ func (h *handler) syncCollection(w http.ResponseWriter, r *http.Request, st *req
 	}
 
 	ms := multistatus{SyncToken: next.String()}
-	prof, ph := newProfile(coll.SyncProfile), profileHash(coll.SyncProfile)
+	prof, ph := vcardmap.NewProfile(coll.SyncProfile), vcardmap.ProfileHash(coll.SyncProfile)
 	for _, c := range changed {
 		var found, missing []byte
 		for _, p := range props {
 			switch p.XMLName {
 			case nameGetETag:
-				found = append(found, el(nameGetETag, strconv.Quote(etag(c.Version, ph)))...)
+				found = append(found, el(nameGetETag, strconv.Quote(vcardmap.ETag(c.Version, ph)))...)
 			case nameGetCType:
 				found = append(found, el(nameGetCType, vcard.MIMEType+"; charset=utf-8")...)
 			case nameGetLastMod:
@@ -539,7 +540,7 @@ func (h *handler) syncCollection(w http.ResponseWriter, r *http.Request, st *req
 					names = append(names, n.Name)
 				}
 				var buf bytes.Buffer
-				if err := vcard.NewEncoder(&buf).Encode(pruneCard(cardOf(c, prof, st.vcardVersion), names)); err != nil {
+				if err := vcard.NewEncoder(&buf).Encode(vcardmap.PruneCard(vcardmap.CardOf(c, prof, st.vcardVersion), names)); err != nil {
 					h.internalError(w, r, err)
 					return
 				}

@@ -39,6 +39,9 @@ type Config struct {
 	ShutdownDelay   time.Duration // KONTAKT_SHUTDOWN_DELAY: how long /readyz fails before the listener closes
 	ShutdownTimeout time.Duration // KONTAKT_SHUTDOWN_TIMEOUT: how long in-flight requests may take to finish
 
+	ExportTTL      time.Duration // KONTAKT_EXPORT_TTL: how long a newsletter export's download link (and file) lives
+	ImportMaxBytes int64         // KONTAKT_IMPORT_MAX_BYTES: largest vCard or CSV file an import accepts
+
 	TemporalAddress   string // KONTAKT_TEMPORAL_ADDRESS host:port; empty: `kontakt dev` runs its own
 	TemporalNamespace string // KONTAKT_TEMPORAL_NAMESPACE
 	TemporalTLS       bool   // KONTAKT_TEMPORAL_TLS: connect with TLS (system roots or TemporalCAFile)
@@ -81,6 +84,9 @@ func Load(getenv func(string) string) (Config, error) {
 		TrustedProxies:  r.cidrs("KONTAKT_TRUSTED_PROXIES"),
 		ShutdownDelay:   r.duration("KONTAKT_SHUTDOWN_DELAY", 0),
 		ShutdownTimeout: r.duration("KONTAKT_SHUTDOWN_TIMEOUT", 20*time.Second),
+
+		ExportTTL:      r.duration("KONTAKT_EXPORT_TTL", 24*time.Hour),
+		ImportMaxBytes: int64(r.integer("KONTAKT_IMPORT_MAX_BYTES", 32<<20)),
 
 		TemporalAddress:   r.str("KONTAKT_TEMPORAL_ADDRESS", ""),
 		TemporalNamespace: r.str("KONTAKT_TEMPORAL_NAMESPACE", "default"),
@@ -142,6 +148,12 @@ func (c Config) validate() []error {
 	}
 	if c.ScanMaxBytes < 1024 || c.ScanMaxBytes > 64<<20 {
 		errs = append(errs, errors.New("KONTAKT_SCAN_MAX_BYTES must be 1024 to 67108864 (64 MiB)"))
+	}
+	if c.ExportTTL < time.Minute || c.ExportTTL > 30*24*time.Hour {
+		errs = append(errs, errors.New("KONTAKT_EXPORT_TTL must be 1m to 720h (30 days)"))
+	}
+	if c.ImportMaxBytes < 1024 || c.ImportMaxBytes > 1<<30 {
+		errs = append(errs, errors.New("KONTAKT_IMPORT_MAX_BYTES must be 1024 to 1073741824 (1 GiB)"))
 	}
 	if c.ScanHookTimeout < time.Second {
 		errs = append(errs, errors.New("KONTAKT_SCAN_HOOK_TIMEOUT must be at least 1s"))

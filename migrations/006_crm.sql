@@ -179,3 +179,6 @@ CREATE INDEX campaigns_owner ON campaigns (owner_id);
 -- mail whose fate a crash left unknown: it is reported, never sent again (at most once).
 ALTER TABLE event_invitations ADD COLUMN mail_claimed_at timestamptz;
 CREATE INDEX event_invitations_campaign ON event_invitations (campaign_id) WHERE campaign_id IS NOT NULL;
+-- == Exports and imports (additions) ==
+-- A user lists their own exports, newest first.
+CREATE INDEX exports_created_by ON exports (created_by, created_at DESC);

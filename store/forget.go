@@ -244,6 +244,13 @@ func erasePersonalData(ctx context.Context, tx pgx.Tx, contactID string) error {
 		// Subject-access links name contacts by id; drop the id, and links left with none.
 		{`UPDATE subject_tokens SET contact_ids = array_remove(contact_ids, $1::uuid) WHERE $1::uuid = ANY(contact_ids)`, []any{contactID}},
 		{`DELETE FROM subject_tokens WHERE contact_ids = '{}'`, nil},
+		// Export files not yet expired that hold the person: those whose audit entry names the
+		// contact, and any holding one of its addresses. The file goes; the record (count,
+		// hash, filter) stays for the audit, and its link answers 410.
+		{`UPDATE exports x SET data = NULL WHERE x.data IS NOT NULL AND (
+			EXISTS (SELECT 1 FROM audit_log a WHERE a.action = 'export.create' AND a.object_id = x.id AND $1::uuid = ANY(a.contact_ids))
+			OR EXISTS (SELECT 1 FROM unnest($2::text[]) e WHERE strpos(lower(convert_from(x.data, 'UTF8')), e) > 0))`,
+			[]any{contactID, emails}},
 		// The contact itself; everything attached to it goes by cascade.
 		{`DELETE FROM contacts WHERE id = $1`, []any{contactID}},
 	} {

@@ -93,7 +93,8 @@ func scanAll(t *testing.T, pool *pgxpool.Pool, needles []string) []hit {
 // contact with contact points, a custom field, tags, a relation and notes (one restricted),
 // a double opt-in request with its token, evidence and history, a consent signed at a
 // branch with its scan, a subject-access request and link, a device that synced the
-// contact, reads in the audit log, and an erasure request. It returns the contact.
+// contact, reads in the audit log, a newsletter export holding them, and an erasure
+// request. It returns the contact.
 func seedSubject(t *testing.T, e *doi) model.Contact {
 	t.Helper()
 	ctx := context.Background()
@@ -237,6 +238,11 @@ func seedSubject(t *testing.T, e *doi) model.Contact {
 	if _, err := e.st.ListContacts(ctx, e.admin, store.ContactFilter{Query: subject.family}); err != nil {
 		t.Fatal(err)
 	}
+	// A newsletter export, not yet expired, whose file holds the address and the name.
+	if exp, _, err := e.st.CreateExport(ctx, e.admin, store.ExportRequest{PurposeID: e.purposes["newsletter"].ID,
+		Format: store.ExportListmonk}, 24*time.Hour); err != nil || exp.Count != 1 {
+		t.Fatalf("export: %+v, %v", exp, err)
+	}
 	return got
 }
 
@@ -253,7 +259,7 @@ func TestErasureCompleteness(t *testing.T) {
 		before[h.table] = true
 	}
 	for _, table := range []string{"contacts", "contact_points", "attached_items", "consent_requests", "consents",
-		"consent_events", "consent_scans", "subject_requests", "meetings", "collaboration_records", "tasks"} {
+		"consent_events", "consent_scans", "subject_requests", "meetings", "collaboration_records", "tasks", "exports"} {
 		if !before[table] {
 			t.Errorf("the fixture put nothing of the subject into %s; the test would prove nothing there", table)
 		}

@@ -204,3 +204,13 @@ const campaignFilter = `(jsonb_array_length(coalesce(nullif(cp.filter->'book_ids
 // with a purpose requires of its targets, and of every contact it mails an invitation.
 const consentForCampaign = `EXISTS (SELECT 1 FROM consents ck WHERE ck.contact_id = c.id AND ck.purpose_id = cp.purpose_id
 	AND ck.status = 'active' AND (ck.valid_until IS NULL OR ck.valid_until > now()))`
+
+// consentActiveFor is true for the contacts row aliased c when it holds an active consent
+// for the purpose whose id is the expression p that has not passed its valid_until (even
+// before the ConsentLifecycle workflow marks it expired, as in consentHolds). Exports for
+// newsletter tools and mailings add it to contactVisible: seeing a contact never permits
+// writing to it.
+func consentActiveFor(p string) string {
+	return `EXISTS (SELECT 1 FROM consents ka WHERE ka.contact_id = c.id AND ka.purpose_id = ` + p + `
+		AND ka.status = 'active' AND (ka.valid_until IS NULL OR ka.valid_until > now()))`
+}

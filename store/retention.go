@@ -137,3 +137,9 @@ func (s *Store) BlankEndedRequests(ctx context.Context, age time.Duration) (int,
 		       OR r.confirm_ip <> '' OR r.confirm_user_agent <> '')
 		  AND NOT EXISTS (SELECT 1 FROM consents k WHERE k.request_id = r.id AND k.status = 'pending')`, interval(age))
 }
+
+// PurgeExportFiles drops the files of exports whose download link has expired; the
+// records (who, filter, purpose, count, hash) stay, like their audit entries.
+func (s *Store) PurgeExportFiles(ctx context.Context) (int, error) {
+	return s.sweep(ctx, "export_files", `UPDATE exports SET data = NULL WHERE data IS NOT NULL AND expires_at < now()`)
+}

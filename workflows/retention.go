@@ -32,6 +32,7 @@ type RetentionSummary struct {
 	RevokedDevices     int
 	SubjectRequests    int
 	BlankedRequests    int
+	ExportFiles        int
 }
 
 // ErrTypeRetentionIncomplete is the type of the error a sweep ends with when some steps
@@ -52,7 +53,8 @@ var retentionActivityOptions = workflow.ActivityOptions{
 // it expires abandoned consent requests (erasing intake contacts that nothing else holds),
 // then purges ended confirmation links, expired subject links and sessions, old API
 // tokens, rate events, long-revoked devices with their ledger and done subject requests,
-// and blanks the personal fields of long-ended consent requests. A failing step does not
+// blanks the personal fields of long-ended consent requests, and drops the files of expired
+// exports. A failing step does not
 // stop the others; the sweep then fails with ErrTypeRetentionIncomplete naming the steps,
 // and the next run tries again.
 func RetentionSweep(ctx workflow.Context) (RetentionSummary, error) {
@@ -76,6 +78,14 @@ func RetentionSweep(ctx workflow.Context) (RetentionSummary, error) {
 		{"revoked devices", r.PurgeRevokedDevices, &sum.RevokedDevices},
 		{"subject requests", r.PurgeSubjectRequests, &sum.SubjectRequests},
 		{"blank ended requests", r.BlankEndedRequests, &sum.BlankedRequests},
+	}
+	// Sweeps started before the export step existed replay without it.
+	if workflow.GetVersion(ctx, "retention-export-files", workflow.DefaultVersion, 1) >= 1 {
+		steps = append(steps, struct {
+			name     string
+			activity func(context.Context) (int, error)
+			count    *int
+		}{"export files", r.PurgeExportFiles, &sum.ExportFiles})
 	}
 	var failed []string
 	for _, s := range steps {

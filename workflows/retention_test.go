@@ -27,6 +27,7 @@ func installRetention(env *testsuite.TestWorkflowEnvironment, counts map[string]
 		"PurgeSubjectTokens": r.PurgeSubjectTokens, "PurgeSessions": r.PurgeSessions, "PurgeAPITokens": r.PurgeAPITokens,
 		"PurgeRateEvents": r.PurgeRateEvents, "PurgeRevokedDevices": r.PurgeRevokedDevices,
 		"PurgeSubjectRequests": r.PurgeSubjectRequests, "BlankEndedRequests": r.BlankEndedRequests,
+		"PurgeExportFiles": r.PurgeExportFiles,
 	} {
 		env.OnActivity(fn, mock.Anything).Return(func(context.Context) (int, error) {
 			calls.Add(1)
@@ -45,7 +46,7 @@ func TestRetentionSweep(t *testing.T) {
 	var calls atomic.Int32
 	installRetention(env, map[string]int{"ExpireAbandonedRequests": 2, "PurgeConfirmationTokens": 5, "PurgeSubjectTokens": 1,
 		"PurgeSessions": 7, "PurgeAPITokens": 3, "PurgeRateEvents": 40, "PurgeRevokedDevices": 1, "PurgeSubjectRequests": 4,
-		"BlankEndedRequests": 6}, "", &calls)
+		"BlankEndedRequests": 6, "PurgeExportFiles": 2}, "", &calls)
 	env.ExecuteWorkflow(RetentionSweep)
 	if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {
 		t.Fatalf("completed %v, error %v", env.IsWorkflowCompleted(), env.GetWorkflowError())
@@ -55,9 +56,9 @@ func TestRetentionSweep(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := RetentionSummary{ExpiredRequests: 2, ConfirmationTokens: 5, SubjectTokens: 1, Sessions: 7, APITokens: 3,
-		RateEvents: 40, RevokedDevices: 1, SubjectRequests: 4, BlankedRequests: 6}
-	if got != want || calls.Load() != 9 {
-		t.Fatalf("summary %+v after %d calls, want %+v after 9", got, calls.Load(), want)
+		RateEvents: 40, RevokedDevices: 1, SubjectRequests: 4, BlankedRequests: 6, ExportFiles: 2}
+	if got != want || calls.Load() != 10 {
+		t.Fatalf("summary %+v after %d calls, want %+v after 10", got, calls.Load(), want)
 	}
 }
 
@@ -81,8 +82,8 @@ func TestRetentionSweepFailingStep(t *testing.T) {
 	if err := appErr.Details(&sum); err != nil || sum.Sessions != 7 || sum.BlankedRequests != 6 {
 		t.Fatalf("details %+v, %v", sum, err)
 	}
-	if n := calls.Load(); n != 8+int32(retentionActivityOptions.RetryPolicy.MaximumAttempts) {
-		t.Errorf("%d activity calls, want 8 steps once and the failing one %d times", n, retentionActivityOptions.RetryPolicy.MaximumAttempts)
+	if n := calls.Load(); n != 9+int32(retentionActivityOptions.RetryPolicy.MaximumAttempts) {
+		t.Errorf("%d activity calls, want 9 steps once and the failing one %d times", n, retentionActivityOptions.RetryPolicy.MaximumAttempts)
 	}
 }
 

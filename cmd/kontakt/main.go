@@ -5,6 +5,7 @@
 //	kontakt worker              the Temporal worker: workflows, activities, schedules
 //	kontakt migrate             apply pending database migrations
 //	kontakt admin create-user   create a user, e.g. the first admin
+//	kontakt import              import a vCard or CSV file into an address book
 //	kontakt version             print the version
 //
 // Configuration comes from environment variables (see config.Load and the README).
@@ -36,6 +37,7 @@ commands:
   worker               run the Temporal worker (needs KONTAKT_DATABASE_URL, KONTAKT_TEMPORAL_ADDRESS, KONTAKT_SMTP_HOST)
   migrate              apply pending database migrations
   admin create-user    create a user (-login, -name, -email, -admin; password on stdin or generated)
+  import               import a vCard or CSV file into a book (-book ID [-dry-run] [-user LOGIN] FILE)
   version              print the version
 `
 
@@ -71,6 +73,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return runMigrate(ctx, cfg, log)
 	case "admin":
 		return runAdmin(ctx, cfg, log, args[1:], stdin, stdout)
+	case "import":
+		return runImport(ctx, cfg, log, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, version)
 		return nil

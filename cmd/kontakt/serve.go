@@ -143,6 +143,8 @@ func apiHandler(cfg config.Config, log *slog.Logger, st *store.Store, c client.C
 		ScanMaxBytes:     cfg.ScanMaxBytes,
 		ScanHook:         strings.Fields(cfg.ScanHook),
 		ScanHookTimeout:  cfg.ScanHookTimeout,
+		ExportTTL:        cfg.ExportTTL,
+		ImportMaxBytes:   cfg.ImportMaxBytes,
 	}
 	return api.NewHandler(d)
 }

@@ -1,4 +1,7 @@
-package carddav
+// Package vcardmap maps vCards (RFC 6350 4.0, RFC 2426 3.0) to and from model.Contact: what
+// CardDAV serves and takes, and what an import reads. It imports only model and go-vcard, so
+// carddav and api can both use it without importing each other.
+package vcardmap
 
 import (
 	"crypto/sha256"
@@ -17,29 +20,30 @@ import (
 // vCard; the rest stays. A device's PUT changes only what the profile lets it see, so fields
 // outside the profile survive an edit from a phone that never had them.
 
-// profile is a book's sync profile as a set.
-type profile map[string]bool
+// Profile is a book's sync profile as a set.
+type Profile map[string]bool
 
-func newProfile(fields []string) profile {
-	p := profile{}
+// NewProfile is the profile of a book whose sync profile names fields.
+func NewProfile(fields []string) Profile {
+	p := Profile{}
 	for _, f := range fields {
 		p[f] = true
 	}
 	return p
 }
 
-// profileHash is a short digest of a sync profile: part of every ETag, so that a changed
-// profile changes every vCard's ETag.
-func profileHash(fields []string) string {
+// ProfileHash is a short digest of a sync profile: part of every ETag, so that a changed
+// Profile changes every vCard's ETag.
+func ProfileHash(fields []string) string {
 	s := slices.Clone(fields)
 	slices.Sort(s)
 	sum := sha256.Sum256([]byte(strings.Join(s, ",")))
 	return hex.EncodeToString(sum[:4])
 }
 
-// etag is the strong ETag (RFC 7232 §2.3) of a contact's vCard in a book with a profile.
+// ETag is the strong ETag (RFC 7232 §2.3) of a contact's vCard in a book with a profile.
 // Both vCard versions share it: clients list ETags by PROPFIND, which names no version.
-func etag(version int64, profileHash string) string {
+func ETag(version int64, profileHash string) string {
 	return fmt.Sprintf("%d-%s", version, profileHash)
 }
 
@@ -170,9 +174,9 @@ func orgOf(c model.Contact) string {
 	return relatedOrg(c)
 }
 
-// cardOf renders contact c as a vCard of version "4.0" (RFC 6350) or "3.0" (RFC 2426) with
+// CardOf renders contact c as a vCard of version "4.0" (RFC 6350) or "3.0" (RFC 2426) with
 // only what profile p lets leave the server. UID is the contact's id.
-func cardOf(c model.Contact, p profile, version string) vcard.Card {
+func CardOf(c model.Contact, p Profile, version string) vcard.Card {
 	card := vcard.Card{}
 	card.SetValue(vcard.FieldVersion, version)
 	card.SetValue(vcard.FieldProductID, "-//Kontakt//CardDAV//EN")
@@ -261,9 +265,9 @@ func cardOf(c model.Contact, p profile, version string) vcard.Card {
 	return card
 }
 
-// pruneCard keeps only the properties named (and VERSION, UID), for an address-data request
+// PruneCard keeps only the properties named (and VERSION, UID), for an address-data request
 // that lists properties (RFC 6352 §10.4.2). No names: the whole card.
-func pruneCard(card vcard.Card, names []string) vcard.Card {
+func PruneCard(card vcard.Card, names []string) vcard.Card {
 	if len(names) == 0 {
 		return card
 	}
@@ -276,20 +280,20 @@ func pruneCard(card vcard.Card, names []string) vcard.Card {
 	return out
 }
 
-// cardError is a vCard a device sent that Kontakt cannot take; the reason goes back in a 400.
-type cardError struct{ msg string }
+// CardError is a vCard a device sent that Kontakt cannot take; the reason goes back in a 400.
+type CardError struct{ msg string }
 
-func (e *cardError) Error() string { return "carddav: invalid vCard: " + e.msg }
+func (e *CardError) Error() string { return "vcardmap: invalid vCard: " + e.msg }
 
-// checkCard rejects what is not a vCard 3.0 or 4.0 (RFC 6352 §5.1).
-func checkCard(card vcard.Card) error {
+// CheckCard rejects what is not a vCard 3.0 or 4.0 (RFC 6352 §5.1).
+func CheckCard(card vcard.Card) error {
 	switch v := strings.TrimSpace(card.Value(vcard.FieldVersion)); v {
 	case "3.0", "4.0":
 		return nil
 	case "":
-		return &cardError{"VERSION is missing"}
+		return &CardError{"VERSION is missing"}
 	default:
-		return &cardError{fmt.Sprintf("VERSION %q is not supported; send vCard 3.0 or 4.0", v)}
+		return &CardError{fmt.Sprintf("VERSION %q is not supported; send vCard 3.0 or 4.0", v)}
 	}
 }
 
@@ -303,13 +307,13 @@ func cardKind(card vcard.Card) model.ContactKind {
 	return model.KindPerson
 }
 
-// applyCard copies onto c what profile p lets a device change, from card: a new contact
+// ApplyCard copies onto c what profile p lets a device change, from card: a new contact
 // starts empty; an existing one keeps everything outside the profile. Lists of contact
 // points are merged by class: points of classes outside the profile stay, those inside are
 // replaced by the card's, keeping the stored label and preference of an unchanged value.
 // Points of classes outside the profile that the card carries are not taken.
-func applyCard(c *model.Contact, card vcard.Card, p profile) error {
-	if err := checkCard(card); err != nil {
+func ApplyCard(c *model.Contact, card vcard.Card, p Profile) error {
+	if err := CheckCard(card); err != nil {
 		return err
 	}
 	if c.ID == "" {
@@ -413,7 +417,7 @@ func applyCard(c *model.Contact, card vcard.Card, p profile) error {
 				ph.Label = old.Label
 			}
 			return ph
-		}, func(a, b string) bool { return digits(a) == digits(b) })
+		}, func(a, b string) bool { return Digits(a) == Digits(b) })
 	c.Addresses = mergePoints(c.Addresses, card[vcard.FieldAddress], p, "adr.", false,
 		func(a model.Address) (string, string) { return a.Label, addressKey(a) },
 		func(f *vcard.Field, label string, old *model.Address) model.Address {
@@ -433,7 +437,7 @@ func applyCard(c *model.Contact, card vcard.Card, p profile) error {
 // mergePoints keeps the stored points whose class the profile (prefix + class) does not
 // name and appends the card's points whose class it does; a card point equal (same) to a
 // stored point of its class keeps the stored label.
-func mergePoints[T any](stored []T, fields []*vcard.Field, p profile, prefix string, hasMobile bool,
+func mergePoints[T any](stored []T, fields []*vcard.Field, p Profile, prefix string, hasMobile bool,
 	key func(T) (label, value string), build func(f *vcard.Field, label string, old *T) T, same func(a, b string) bool) []T {
 	out := []T{}
 	var replaced []T
@@ -469,8 +473,8 @@ func mergePoints[T any](stored []T, fields []*vcard.Field, p profile, prefix str
 	return out
 }
 
-// digits keeps the digits of a phone number, to match "+420 601 123 456" to "+420601123456".
-func digits(s string) string {
+// Digits keeps the digits of a phone number, to match "+420 601 123 456" to "+420601123456".
+func Digits(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r >= '0' && r <= '9' {
 			return r
@@ -499,5 +503,9 @@ func parseBirthday(v string) (*string, error) {
 			return &s, nil
 		}
 	}
-	return nil, &cardError{"BDAY must be a date with a year (YYYY-MM-DD or YYYYMMDD)"}
+	return nil, &CardError{"BDAY must be a date with a year (YYYY-MM-DD or YYYYMMDD)"}
 }
+
+// FullProfile is the profile that names every part of a contact (model.SyncFields): what an
+// import takes from a card.
+func FullProfile() Profile { return NewProfile(model.SyncFields) }
