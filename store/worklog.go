@@ -27,7 +27,7 @@ var worklogGroups = map[string]struct{ col, name string }{
 }
 
 // Worklog sums the tasks completed in [from, to] (dates, inclusive, in the database's time
-// zone) that the actor sees (taskVisible), grouped by person (the assignee), project,
+// zone; when empty, from the first of this month to today) that the actor sees (taskVisible), grouped by person (the assignee), project,
 // campaign or event, by name. By project, campaign or event, tasks without one are one row
 // with a null id and an empty name. Who sees whose worklog is therefore the task rule: a
 // user their own tasks and those they created, campaign owners their campaigns', project
@@ -37,6 +37,14 @@ func (s *Store) Worklog(ctx context.Context, actor Actor, by, from, to string) (
 	g, ok := worklogGroups[by]
 	if !ok {
 		return nil, &model.FieldError{Field: "by", Msg: "must be person, project, campaign or event"}
+	}
+	// Without dates: the current month up to today (UTC).
+	now := time.Now().UTC()
+	if from == "" {
+		from = now.AddDate(0, 0, 1-now.Day()).Format(time.DateOnly)
+	}
+	if to == "" {
+		to = now.Format(time.DateOnly)
 	}
 	for _, d := range []struct{ name, v string }{{"from", from}, {"to", to}} {
 		if _, err := time.Parse(time.DateOnly, d.v); err != nil {
