@@ -155,6 +155,7 @@ func (h *handler) routes(r chi.Router) {
 	r.Get("/forms", h.listForms)
 	r.Post("/forms", h.createForm)
 	r.Put("/forms/{id}", h.updateForm)
+	r.Post("/forms/{id}/rotate-secret", h.rotateFormSecret)
 	r.Get("/contacts/{id}/consents", h.listContactConsents)
 	r.Post("/contacts/{id}/consents/signed", h.recordSignedConsent)
 	r.Get("/consents/{id}/scan", h.downloadScan)

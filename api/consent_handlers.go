@@ -127,6 +127,21 @@ func (h *handler) updateForm(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, f)
 }
 
+// rotateFormSecret gives a form a new HMAC secret and answers the form with it; the old
+// secret stops working at once. The website's server must sign with the new one.
+func (h *handler) rotateFormSecret(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	f, err := h.store.RotateFormSecret(r.Context(), actor(r), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, f)
+}
+
 // listContactConsents shows a contact's consents with history, evidence and the Temporal
 // workflows behind each: the verification of its request and its lifecycle.
 func (h *handler) listContactConsents(w http.ResponseWriter, r *http.Request) {

@@ -160,3 +160,71 @@ func TestFormChangeAppliesAtOnce(t *testing.T) {
 		t.Errorf("the new origin: %d", s)
 	}
 }
+
+// Rotating a form's HMAC secret: admins only, the answer holds the new secret, the old one
+// stops working at once, the audit names the form but not the secret, and a form without a
+// secret gains one while its browser posts keep working.
+func TestRotateFormSecret(t *testing.T) {
+	e := newEnv(t)
+	admin, f, _ := seedForm(t, e, true)
+	anon := e.anon()
+	path := "/public/forms/" + f.Key + "/consents"
+	sign := func(secret, body string) string {
+		m := hmac.New(sha256.New, []byte(secret))
+		m.Write([]byte(body))
+		return "sha256=" + hex.EncodeToString(m.Sum(nil))
+	}
+	body := `{"email":"petr@posta.example","purposes":["newsletter"]}`
+	if r := anon.do("POST", path, body, signatureHeader(), sign(f.HMACSecret, body)); r.status != http.StatusAccepted {
+		t.Fatalf("signed with the first secret: %d %s", r.status, r.body)
+	}
+
+	staff := e.tokenFor(e.user("eva", false, "heslo-dlouhe-1").ID)
+	if r := staff.do("POST", "/api/forms/"+f.ID+"/rotate-secret", nil); r.status != http.StatusForbidden {
+		t.Fatalf("rotation by staff: %d %s", r.status, r.body)
+	}
+	if r := admin.do("POST", "/api/forms/00000000-0000-0000-0000-000000000000/rotate-secret", nil); r.status != http.StatusNotFound {
+		t.Fatalf("rotation of an unknown form: %d %s", r.status, r.body)
+	}
+	r := admin.do("POST", "/api/forms/"+f.ID+"/rotate-secret", nil)
+	if r.status != http.StatusOK {
+		t.Fatalf("rotation: %d %s", r.status, r.body)
+	}
+	var rotated model.Form
+	r.json(t, &rotated)
+	if rotated.HMACSecret == "" || rotated.HMACSecret == f.HMACSecret || rotated.Key != f.Key {
+		t.Fatalf("rotated form: key %q secret %q (was %q %q)", rotated.Key, rotated.HMACSecret, f.Key, f.HMACSecret)
+	}
+	if r := anon.do("POST", path, body, signatureHeader(), sign(f.HMACSecret, body)); r.status != http.StatusUnauthorized {
+		t.Fatalf("signed with the old secret after rotation: %d %s", r.status, r.body)
+	}
+	if r := anon.do("POST", path, body, signatureHeader(), sign(rotated.HMACSecret, body)); r.status != http.StatusAccepted {
+		t.Fatalf("signed with the new secret: %d %s", r.status, r.body)
+	}
+	var n int
+	var detail string
+	if err := e.pool.QueryRow(context.Background(), `SELECT count(*), coalesce(string_agg(detail::text, ''), '') FROM audit_log
+		WHERE action = 'form.rotate_secret' AND object_id = $1`, f.ID).Scan(&n, &detail); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 || strings.Contains(detail, rotated.HMACSecret) {
+		t.Fatalf("audit: %d rotations, detail %s", n, detail)
+	}
+
+	var plain model.Form
+	r = admin.do("POST", "/api/forms", map[string]any{"name": "Bez podpisu", "book_id": f.BookID, "purpose_ids": f.PurposeIDs,
+		"allowed_origins": []string{"https://www.firma.example"}})
+	if r.status != http.StatusCreated {
+		t.Fatalf("form without a secret: %d %s", r.status, r.body)
+	}
+	r.json(t, &plain)
+	r = admin.do("POST", "/api/forms/"+plain.ID+"/rotate-secret", nil)
+	r.json(t, &plain)
+	if r.status != http.StatusOK || plain.HMACSecret == "" {
+		t.Fatalf("rotation of a form without a secret: %d %s", r.status, r.body)
+	}
+	browser := `{"email":"jana@posta.example"}`
+	if r := anon.do("POST", "/public/forms/"+plain.Key+"/consents", browser, "Origin", "https://www.firma.example"); r.status != http.StatusAccepted {
+		t.Fatalf("a browser post after the form gained a secret: %d %s", r.status, r.body)
+	}
+}

@@ -304,6 +304,27 @@ func (s *Store) UpdateForm(ctx context.Context, actor Actor, id string, f model.
 	return out, wrap(err)
 }
 
+// RotateFormSecret gives a form a new HMAC secret, replacing the old one at once (a form
+// without a secret gains one); admins only. The audit records the rotation, never the
+// secret. Other processes may accept the old secret for up to formCacheTTL.
+func (s *Store) RotateFormSecret(ctx context.Context, actor Actor, id string) (model.Form, error) {
+	defer s.forms.clear() // after the commit: this process's public endpoints use the new secret at once
+	var out model.Form
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := requireAdmin(ctx, tx, actor); err != nil {
+			return err
+		}
+		var err error
+		out, err = scanForm(tx.QueryRow(ctx, `UPDATE forms SET hmac_secret = $2, updated_at = now()
+			WHERE id = $1 RETURNING `+formColumns, id, randomKey(32)))
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, actor, "form.rotate_secret", nil, &id, nil)
+	})
+	return out, wrap(err)
+}
+
 // PublicForm is a form as the public endpoints need it, with its purposes.
 type PublicForm struct {
 	model.Form

@@ -6,6 +6,7 @@
 //	kontakt migrate             apply pending database migrations
 //	kontakt admin create-user   create a user, e.g. the first admin
 //	kontakt import              import a vCard or CSV file into an address book
+//	kontakt backup verify       restore a pg_dump -Fc archive into a scratch database and check it
 //	kontakt version             print the version
 //
 // Configuration comes from environment variables (see config.Load and the README).
@@ -38,6 +39,7 @@ commands:
   migrate              apply pending database migrations
   admin create-user    create a user (-login, -name, -email, -admin; password on stdin or generated)
   import               import a vCard or CSV file into a book (-book ID [-dry-run] [-user LOGIN] FILE)
+  backup verify        restore a dump (pg_dump -Fc) into a scratch database, migrate and check it ([-server URL] FILE)
   version              print the version
 `
 
@@ -75,6 +77,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return runAdmin(ctx, cfg, log, args[1:], stdin, stdout)
 	case "import":
 		return runImport(ctx, cfg, log, args[1:], stdout, stderr)
+	case "backup":
+		return runBackup(ctx, log, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, version)
 		return nil
