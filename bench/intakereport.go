@@ -110,8 +110,8 @@ func printIntake(w io.Writer, r *intakeReport) {
 		" sockets (`net.Dialer.LocalAddr`) to loopback source addresses 127.1.x.y (all of 127.0.0.0/8 is loopback on Linux), moving to a"+
 		" fresh one after %d submissions, so no address reaches the limit: %d source addresses in all.",
 		apiPerIP, apiPerEmail, perAddress, r.sources)
-	p("- A 202 is answered after four round trips to PostgreSQL: the form, its purposes, the rate limits counted and"+
-		" recorded in one statement, and the request with its audit entry as one pipelined batch (`store.RecordIntake`); the workflow is started after the answer, in the background. In the throughput run those starts,"+
+	p("- A 202 is answered after two round trips to PostgreSQL (the form and its purposes come from a five-second cache):"+
+		" the rate limits counted and recorded in one statement, and the request with its audit entry as one pipelined batch (`store.RecordIntake`); the workflow is started after the answer, in the background. In the throughput run those starts,"+
 		" the workflows' activities and their mails compete with the intake for the same %d cores and %d pool connections.",
 		e.nproc, e.poolConns)
 	p("- The workflows of the throughput run caught up %.1f s after its first POST (%.1f s after its last 202): %d confirmation mails,"+
