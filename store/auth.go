@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -98,15 +99,31 @@ func (s *Store) RateCount(ctx context.Context, key string, window time.Duration)
 
 // RateAllow checks each key against its limit of events within window and, when all are
 // under their limit, records one event for each, in one round trip: the public endpoints'
-// rate limit, shared by every replica.
+// rate limit, shared by every replica. The keys are locked (transaction-scoped advisory
+// locks, in a fixed order) for the count and the insert, so concurrent requests cannot
+// all count the same events and overshoot the limit together.
 func (s *Store) RateAllow(ctx context.Context, keys []string, limits []int, window time.Duration) (bool, error) {
-	var allowed bool
-	err := s.pool.QueryRow(ctx, `WITH counts AS (
+	sorted := slices.Clone(keys)
+	slices.Sort(sorted)
+	// One pipelined batch runs as one implicit transaction, so the locks of its first
+	// statement hold until the second has counted and recorded.
+	b := &pgx.Batch{}
+	b.Queue(`SELECT count(pg_advisory_xact_lock(hashtextextended('rate/' || k, 0))) FROM unnest($1::text[]) WITH ORDINALITY AS x(k, n)`, sorted)
+	b.Queue(`WITH counts AS (
 			SELECT k.key, k.lim, (SELECT count(*) FROM rate_events r WHERE r.key = k.key AND r.at > now() - $3::interval) AS n
 			FROM unnest($1::text[], $2::int[]) AS k(key, lim)),
 		verdict AS (SELECT bool_and(n < lim) AS allowed FROM counts),
 		recorded AS (INSERT INTO rate_events (key) SELECT key FROM counts WHERE (SELECT allowed FROM verdict) RETURNING 1)
-		SELECT allowed FROM verdict`, keys, limits, window.String()).Scan(&allowed)
+		SELECT allowed FROM verdict`, keys, limits, window.String())
+	br := s.pool.SendBatch(ctx, b)
+	var allowed bool
+	_, err := br.Exec()
+	if err == nil {
+		err = br.QueryRow().Scan(&allowed)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return false, wrap(err)
 	}
