@@ -27,6 +27,7 @@ import (
 	"github.com/kontakt/kontakt/metrics"
 	"github.com/kontakt/kontakt/migrations"
 	"github.com/kontakt/kontakt/store"
+	"github.com/kontakt/kontakt/web"
 	"github.com/kontakt/kontakt/worker"
 )
 
@@ -139,6 +140,7 @@ func runDev(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.
 	// On the loopback listener of `kontakt dev`, metrics and readiness share the main one.
 	mux.Handle("/metrics", m.Handler())
 	mux.Handle("/readyz", health.New(log, append(databaseChecks(pool), temporalCheck(tc, false))...).ReadyHandler())
+	web.Mount(mux, webHandler(cfg, log, st))
 	mux.Handle("/", apiHandler(cfg, log, st, tc))
 
 	// The worker runs beside the API; it stops after the HTTP server has drained.
