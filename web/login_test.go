@@ -207,6 +207,12 @@ func TestCardAndManifest(t *testing.T) {
 	if t.Failed() {
 		t.Log(p.body)
 	}
+	if p := b.get("/?q=" + url.QueryEscape(strings.Repeat("ř", 300))); p.status != http.StatusOK {
+		t.Errorf("overlong query: %d", p.status)
+	}
+	if p := b.get("/?q=dvorak&cursor=forged"); p.status != http.StatusOK || !strings.Contains(p.body, c.ID) {
+		t.Errorf("forged cursor: %d", p.status)
+	}
 	if p := b.get("/contacts/not-an-id"); p.status != http.StatusNotFound {
 		t.Errorf("malformed id: %d", p.status)
 	}

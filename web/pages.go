@@ -40,6 +40,15 @@ type page struct {
 // T is the message key in the page's language.
 func (p page) T(key string) string { return p.msgs.text(p.Lang, key) }
 
+// Label translates a contact point's label when the catalogue knows it (mobile, work,
+// home ...) and shows any other label as entered.
+func (p page) Label(label string) string {
+	if s, ok := p.msgs[p.Lang]["label."+strings.ToLower(label)]; ok {
+		return s
+	}
+	return label
+}
+
 func (h *handler) newPage(r *http.Request, titleKey string, data any) page {
 	u := currentUser(r)
 	lang := requestLocale(r, u.Locale)
@@ -155,8 +164,8 @@ type directoryData struct {
 // search runs the query of the request's q (and cursor) through the store's policy.
 func (h *handler) search(r *http.Request) (directoryData, error) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	if len(q) > store.MaxQueryLen {
-		q = q[:store.MaxQueryLen]
+	if r := []rune(q); len(r) > store.MaxQueryLen {
+		q = string(r[:store.MaxQueryLen])
 	}
 	d := directoryData{Query: q, Searched: q != ""}
 	pg, err := h.store.ListContacts(r.Context(), actor(r), store.ContactFilter{Query: q, Cursor: r.URL.Query().Get("cursor"), Limit: pageSize})
@@ -269,6 +278,15 @@ func oneLine(a model.Address) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// phoneText groups a Czech or Slovak E.164 number for reading (+420 601 234 567); other
+// numbers are shown as stored.
+func phoneText(phone string) string {
+	if len(phone) == 13 && (strings.HasPrefix(phone, "+420") || strings.HasPrefix(phone, "+421")) {
+		return phone[:4] + " " + phone[4:7] + " " + phone[7:10] + " " + phone[10:]
+	}
+	return phone
 }
 
 // telURL is the tel: link of a phone number (stored in E.164); html/template would refuse

@@ -69,7 +69,7 @@ func NewHandler(d Deps) http.Handler {
 		h.icons[n] = iconPNG(n)
 	}
 	h.tmpl = template.Must(template.New("").Funcs(template.FuncMap{
-		"mapURL": mapURL, "oneLine": oneLine, "tel": telURL,
+		"mapURL": mapURL, "oneLine": oneLine, "tel": telURL, "phone": phoneText,
 	}).ParseFS(assets, "templates/*.html"))
 	static, _ := fs.Sub(assets, "static")
 
