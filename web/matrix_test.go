@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/kontakt/kontakt/store/storetest"
@@ -45,6 +46,9 @@ func TestWebAuthorisationMatrix(t *testing.T) {
 				}
 				if p.status != http.StatusOK {
 					continue
+				}
+				if key == "b2-person" && !strings.Contains(p.body, `class="status status-active"`) {
+					t.Errorf("card of b2-person does not show its active consent")
 				}
 				var notes []string
 				for _, id := range matches(noteRe, p.body) {

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -39,6 +40,14 @@ type page struct {
 
 // T is the message key in the page's language.
 func (p page) T(key string) string { return p.msgs.text(p.Lang, key) }
+
+// Date formats a date the way the page's language writes it (28. 11. 2026, 28 Nov 2026).
+func (p page) Date(t time.Time) string {
+	if p.Lang == "cs" {
+		return t.Format("2. 1. 2006")
+	}
+	return t.Format("2 Jan 2006")
+}
 
 // Label translates a contact point's label when the catalogue knows it (mobile, work,
 // home ...) and shows any other label as entered.
