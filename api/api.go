@@ -13,6 +13,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/kontakt/kontakt/auth"
+	"github.com/kontakt/kontakt/session"
 	"github.com/kontakt/kontakt/store"
 )
 
@@ -62,7 +63,7 @@ type handler struct {
 	campaigns CampaignLauncher
 	log       *slog.Logger
 	opt       Options
-	dummyHash string
+	sessions  *session.Manager
 }
 
 //go:embed openapi.json
@@ -74,7 +75,9 @@ var templateFS embed.FS
 // NewHandler returns the HTTP handler serving /healthz and /api/.
 func NewHandler(d Deps) http.Handler {
 	h := &handler{store: d.Store, verifier: d.Verifier, lifecycle: d.Lifecycle, forgetter: d.Forgetter, subjects: d.Subjects,
-		closer: d.ProjectCloser, campaigns: d.Campaigns, log: d.Logger, opt: d.Options, dummyHash: auth.DummyHash(d.Options.PasswordParams)}
+		closer: d.ProjectCloser, campaigns: d.Campaigns, log: d.Logger, opt: d.Options}
+	h.sessions = session.New(d.Store, session.Options{TTL: d.Options.SessionTTL, CookieSecure: d.Options.CookieSecure,
+		MaxFailures: d.Options.LoginMaxFailures, Window: d.Options.LoginWindow, Params: d.Options.PasswordParams})
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, h.recoverer, h.limitBody)
 	r.Get("/healthz", h.healthz)

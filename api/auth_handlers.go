@@ -13,11 +13,12 @@ import (
 
 	"github.com/kontakt/kontakt/auth"
 	"github.com/kontakt/kontakt/model"
+	"github.com/kontakt/kontakt/session"
 	"github.com/kontakt/kontakt/store"
 )
 
-// SessionCookie is the name of the login session cookie.
-const SessionCookie = "kontakt_session"
+// SessionCookie is the name of the login session cookie (shared with the web pages).
+const SessionCookie = session.CookieName
 
 type ctxKey int
 
@@ -54,7 +55,7 @@ func (h *handler) authenticate(next http.Handler) http.Handler {
 				writeError(w, http.StatusForbidden, "cross-origin request refused", "")
 				return
 			}
-			u, err = h.store.SessionUser(r.Context(), auth.HashSecret(c.Value), h.opt.SessionTTL)
+			u, err = h.sessions.User(r.Context(), c.Value)
 		} else {
 			err = store.ErrNotFound
 		}
@@ -85,8 +86,8 @@ type loginRequest struct {
 	Password string `json:"password"`
 }
 
-// login checks a password and starts a session. Failures are rate-limited per login and
-// per client address; an unknown login costs the same time as a wrong password.
+// login checks a password and starts a session (package session: rate-limited per login
+// and per client address; an unknown login costs the same time as a wrong password).
 func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 	var in loginRequest
 	if err := decode(r, &in); err != nil {
@@ -98,60 +99,31 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
-	keys := []string{"login:" + strings.ToLower(in.Login), "ip:" + ip}
-	for _, k := range keys {
-		n, err := h.store.RateCount(r.Context(), k, h.opt.LoginWindow)
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
-		if n >= h.opt.LoginMaxFailures {
-			w.Header().Set("Retry-After", strconv.Itoa(int(h.opt.LoginWindow.Seconds())))
-			writeError(w, http.StatusTooManyRequests, "too many failed logins; try again later", "")
-			return
-		}
-	}
-	u, hash, err := h.store.UserLogin(r.Context(), in.Login)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		h.fail(w, r, err)
+	u, secret, err := h.sessions.Login(r.Context(), in.Login, in.Password, ip)
+	switch {
+	case errors.Is(err, session.ErrRateLimited):
+		w.Header().Set("Retry-After", strconv.Itoa(int(h.opt.LoginWindow.Seconds())))
+		writeError(w, http.StatusTooManyRequests, "too many failed logins; try again later", "")
 		return
-	}
-	if hash == "" {
-		hash = h.dummyHash
-	}
-	if verr := auth.VerifyPassword(in.Password, hash); verr != nil || err != nil || u.Disabled {
-		if err := h.store.RecordRate(r.Context(), keys...); err != nil {
-			h.fail(w, r, err)
-			return
-		}
+	case errors.Is(err, session.ErrBadLogin):
 		writeError(w, http.StatusUnauthorized, "wrong login or password", "")
 		return
-	}
-	secret := auth.NewSecret("")
-	if err := h.store.CreateSession(r.Context(), u.ID, auth.HashSecret(secret), h.opt.SessionTTL); err != nil {
+	case err != nil:
 		h.fail(w, r, err)
 		return
 	}
-	if err := h.store.ClearRate(r.Context(), keys[0]); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	http.SetCookie(w, &http.Cookie{
-		Name: SessionCookie, Value: secret, Path: "/", HttpOnly: true, Secure: h.opt.CookieSecure,
-		SameSite: http.SameSiteLaxMode, Expires: time.Now().Add(h.opt.SessionTTL),
-	})
+	http.SetCookie(w, h.sessions.Cookie(secret))
 	writeJSON(w, http.StatusOK, u)
 }
 
 func (h *handler) logout(w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie(SessionCookie); err == nil {
-		if err := h.store.DeleteSession(r.Context(), auth.HashSecret(c.Value)); err != nil {
+	if secret := session.Secret(r); secret != "" {
+		if err := h.sessions.Logout(r.Context(), secret); err != nil {
 			h.fail(w, r, err)
 			return
 		}
 	}
-	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
-		Secure: h.opt.CookieSecure, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, h.sessions.ClearCookie())
 	w.WriteHeader(http.StatusNoContent)
 }
 

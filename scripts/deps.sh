@@ -30,6 +30,11 @@ if [ "${1:-}" = "test" ] && ! command -v vdirsyncer >/dev/null 2>&1; then
   need_apt+=(vdirsyncer)
 fi
 
+# make test drives the web app in Debian's Chromium (web/browser_test.go; no browser download).
+if [ "${1:-}" = "test" ] && [ ! -x /usr/bin/chromium ]; then
+  need_apt+=(chromium)
+fi
+
 # make test validates deploy/compose with `docker-compose config` (no Docker engine needed).
 if [ "${1:-}" = "test" ] && ! command -v docker-compose >/dev/null 2>&1; then
   need_apt+=(docker-compose)

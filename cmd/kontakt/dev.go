@@ -139,7 +139,7 @@ func runDev(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.
 	// On the loopback listener of `kontakt dev`, metrics and readiness share the main one.
 	mux.Handle("/metrics", m.Handler())
 	mux.Handle("/readyz", health.New(log, append(databaseChecks(pool), temporalCheck(tc, false))...).ReadyHandler())
-	mux.Handle("/", apiHandler(cfg, log, st, tc))
+	mountApp(mux, cfg, log, st, tc)
 
 	// The worker runs beside the API; it stops after the HTTP server has drained.
 	deps := workerDeps(cfg, st, tc, metrics.Mailer{Next: mailer, Metrics: m}, log)
@@ -168,8 +168,8 @@ func isDuplicateDatabase(err error) bool {
 func printWelcome(w io.Writer, cfg config.Config, dbURL string, demo devstack.Demo, temporalUI string, catcher bool) {
 	base := strings.TrimRight(cfg.PublicURL, "/")
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nKontakt is running.\n  API:         %s/api/  (OpenAPI: %s/api/openapi.json)\n  Health:      %s/healthz\n  Database:    %s\n",
-		base, base, base, redact(dbURL))
+	fmt.Fprintf(&b, "\nKontakt is running.\n  Web app:     %s/\n  API:         %s/api/  (OpenAPI: %s/api/openapi.json)\n  Health:      %s/healthz\n  Database:    %s\n",
+		base, base, base, base, redact(dbURL))
 	if temporalUI != "" {
 		fmt.Fprintf(&b, "  Temporal UI: %s\n", temporalUI)
 	}

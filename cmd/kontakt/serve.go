@@ -19,7 +19,9 @@ import (
 	"github.com/kontakt/kontakt/health"
 	"github.com/kontakt/kontakt/metrics"
 	"github.com/kontakt/kontakt/migrations"
+	"github.com/kontakt/kontakt/session"
 	"github.com/kontakt/kontakt/store"
+	"github.com/kontakt/kontakt/web"
 	"github.com/kontakt/kontakt/workflows"
 )
 
@@ -89,7 +91,7 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	mux := http.NewServeMux()
 	mountCardDAV(mux, st, log, m)
 	mux.Handle("/readyz", hc.ReadyHandler())
-	mux.Handle("/", apiHandler(cfg, log, st, tc))
+	mountApp(mux, cfg, log, st, tc)
 	front, err := listen("http", cfg.HTTPAddr, instrument(mux, cfg, log, m))
 	if err != nil {
 		return err
@@ -147,4 +149,19 @@ func apiHandler(cfg config.Config, log *slog.Logger, st *store.Store, c client.C
 		ImportMaxBytes:   cfg.ImportMaxBytes,
 	}
 	return api.NewHandler(d)
+}
+
+// mountApp routes the staff web pages' own paths to web and everything else (/api/,
+// /public/, /healthz and the JSON 404 of unknown paths) to the API.
+func mountApp(mux *http.ServeMux, cfg config.Config, log *slog.Logger, st *store.Store, c client.Client) {
+	web.Mount(mux, webHandler(cfg, log, st))
+	mux.Handle("/", apiHandler(cfg, log, st, c))
+}
+
+// webHandler builds the staff web pages, with the same session and login rate limit
+// settings as the API (the cookie is shared).
+func webHandler(cfg config.Config, log *slog.Logger, st *store.Store) http.Handler {
+	sm := session.New(st, session.Options{TTL: cfg.SessionTTL, CookieSecure: cfg.CookieSecure,
+		MaxFailures: cfg.LoginMaxFailures, Window: cfg.LoginWindow, Params: auth.DefaultParams})
+	return web.NewHandler(web.Deps{Store: st, Sessions: sm, Logger: log})
 }
