@@ -35,15 +35,6 @@ func scanCampaign(row pgx.Row) (model.Campaign, error) {
 	return c, wrap(err)
 }
 
-// campaignReadable is true for the campaigns row aliased cp that user $1 may read: its
-// owner, its reps and organisation admins (enabled users only).
-const campaignReadable = `EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND NOT u.disabled
-	AND (u.is_admin OR cp.owner_id = u.id OR u.id = ANY (cp.rep_ids)))`
-
-// campaignManageable is true for the campaigns row aliased cp that user $1 may change,
-// launch and cancel: its owner and organisation admins.
-const campaignManageable = `EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND NOT u.disabled AND (u.is_admin OR cp.owner_id = u.id))`
-
 // requireCampaign fails with ErrNotFound unless the actor may read the campaign, and with
 // ErrForbidden unless, when manage is set, they may manage it; with manage it locks the row
 // (q is then a transaction).

@@ -214,3 +214,21 @@ func consentActiveFor(p string) string {
 	return `EXISTS (SELECT 1 FROM consents ka WHERE ka.contact_id = c.id AND ka.purpose_id = ` + p + `
 		AND ka.status = 'active' AND (ka.valid_until IS NULL OR ka.valid_until > now()))`
 }
+
+// projectReadable is true for the projects row aliased p that user $1 may read: its lead,
+// its members, and organisation admins (enabled users only).
+const projectReadable = `EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND NOT u.disabled
+	AND (u.is_admin OR p.lead_id = u.id OR EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = u.id)))`
+
+// projectManageable is true for the projects row aliased p that user $1 may manage: its
+// lead and organisation admins.
+const projectManageable = `EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND NOT u.disabled AND (u.is_admin OR p.lead_id = u.id))`
+
+// campaignReadable is true for the campaigns row aliased cp that user $1 may read: its
+// owner, its reps and organisation admins (enabled users only).
+const campaignReadable = `EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND NOT u.disabled
+	AND (u.is_admin OR cp.owner_id = u.id OR u.id = ANY (cp.rep_ids)))`
+
+// campaignManageable is true for the campaigns row aliased cp that user $1 may change,
+// launch and cancel: its owner and organisation admins.
+const campaignManageable = `EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND NOT u.disabled AND (u.is_admin OR cp.owner_id = u.id))`

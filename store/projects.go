@@ -27,15 +27,6 @@ func scanProject(row pgx.Row) (model.Project, error) {
 	return p, wrap(err)
 }
 
-// projectReadable is true for the projects row aliased p that user $1 may read: its lead,
-// its members, and organisation admins (enabled users only).
-const projectReadable = `EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND NOT u.disabled
-	AND (u.is_admin OR p.lead_id = u.id OR EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = u.id)))`
-
-// projectManageable is true for the projects row aliased p that user $1 may manage: its
-// lead and organisation admins.
-const projectManageable = `EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND NOT u.disabled AND (u.is_admin OR p.lead_id = u.id))`
-
 // requireProject fails with ErrNotFound unless the actor may read the project, and with
 // ErrForbidden unless, when manage is set, they may manage it. With manage it locks the
 // project row (q is then a transaction); a plain read takes no lock, so readers never wait
