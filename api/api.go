@@ -122,7 +122,7 @@ func (h *handler) routes(r chi.Router) {
 	r.Put("/groups/{id}/members/{userID}", h.addGroupMember)
 	r.Delete("/groups/{id}/members/{userID}", h.removeGroupMember)
 
-	r.Get("/books", h.listBooks)
+	r.Get("/books", listAll(h, h.store.ListBooks))
 	r.Post("/books", h.createBook)
 	r.Get("/books/{id}", readByID(h, h.store.GetBook))
 	r.Patch("/books/{id}", h.updateBook)
@@ -148,14 +148,14 @@ func (h *handler) routes(r chi.Router) {
 
 	r.Get("/organisations", h.listOrganisations)
 	r.Get("/organisations/{id}/people", h.listOrganisationPeople)
-	r.Get("/tags", h.listTags)
+	r.Get("/tags", listAll(h, h.store.ListTags))
 
 	r.Get("/audit", h.listAudit)
 
 	r.Get("/purposes", h.listPurposes)
 	r.Post("/purposes", h.createPurpose)
 	r.Patch("/purposes/{id}", h.updatePurpose)
-	r.Get("/forms", h.listForms)
+	r.Get("/forms", listAll(h, h.store.ListForms))
 	r.Post("/forms", h.createForm)
 	r.Put("/forms/{id}", h.updateForm)
 	r.Post("/forms/{id}/rotate-secret", h.rotateFormSecret)
@@ -183,7 +183,7 @@ func (h *handler) routes(r chi.Router) {
 	r.Get("/erasures/{id}", h.getErasure)
 	r.Get("/contacts/{id}/subject-export", h.subjectExport)
 
-	r.Get("/projects", h.listProjects)
+	r.Get("/projects", listAll(h, h.store.ListProjects))
 	r.Post("/projects", h.createProject)
 	r.Get("/projects/{id}", readByID(h, h.store.GetProject))
 	r.Patch("/projects/{id}", h.updateProject)
@@ -225,7 +225,7 @@ func (h *handler) routes(r chi.Router) {
 	r.Get("/reports/worklog", h.worklog(false))
 	r.Get("/reports/worklog.csv", h.worklog(true))
 
-	r.Get("/events", h.listEvents)
+	r.Get("/events", listAll(h, h.store.ListEvents))
 	r.Post("/events", h.createEvent)
 	r.Get("/events/{id}", readByID(h, h.store.GetEvent))
 	r.Patch("/events/{id}", h.updateEvent)

@@ -27,15 +27,6 @@ type fieldRequest struct {
 	Required bool            `json:"required"`
 }
 
-func (h *handler) listBooks(w http.ResponseWriter, r *http.Request) {
-	bs, err := h.store.ListBooks(r.Context(), actor(r))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, bs)
-}
-
 func (h *handler) createBook(w http.ResponseWriter, r *http.Request) {
 	var in bookCreate
 	if err := decode(r, &in); err != nil {

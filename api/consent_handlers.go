@@ -84,15 +84,6 @@ func (h *handler) updatePurpose(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, p)
 }
 
-func (h *handler) listForms(w http.ResponseWriter, r *http.Request) {
-	fs, err := h.store.ListForms(r.Context(), actor(r))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, fs)
-}
-
 // createForm registers a web form; the answer holds its public key and, when asked for,
 // the HMAC secret for server-to-server posts.
 func (h *handler) createForm(w http.ResponseWriter, r *http.Request) {

@@ -225,15 +225,6 @@ func (h *handler) deleteRelation(w http.ResponseWriter, r *http.Request) {
 	h.noContent(w, r, h.store.DeleteRelation(r.Context(), actor(r), id))
 }
 
-func (h *handler) listTags(w http.ResponseWriter, r *http.Request) {
-	ts, err := h.store.ListTags(r.Context(), actor(r))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, ts)
-}
-
 type noteCreate struct {
 	Body     string             `json:"body"`
 	Audience model.AudienceKind `json:"audience"`

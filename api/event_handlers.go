@@ -14,15 +14,6 @@ import (
 // maxDocumentBytes bounds an uploaded event document.
 const maxDocumentBytes = 20 << 20
 
-func (h *handler) listEvents(w http.ResponseWriter, r *http.Request) {
-	evs, err := h.store.ListEvents(r.Context(), actor(r))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, evs)
-}
-
 func (h *handler) createEvent(w http.ResponseWriter, r *http.Request) {
 	var in model.EventInput
 	if err := decode(r, &in); err != nil {

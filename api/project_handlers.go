@@ -16,15 +16,6 @@ type projectMember struct {
 	SyncMode *string `json:"sync_mode"`
 }
 
-func (h *handler) listProjects(w http.ResponseWriter, r *http.Request) {
-	ps, err := h.store.ListProjects(r.Context(), actor(r))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, ps)
-}
-
 func (h *handler) createProject(w http.ResponseWriter, r *http.Request) {
 	var in store.ProjectInput
 	if err := decode(r, &in); err != nil {

@@ -166,6 +166,18 @@ func passwordError(err error) error {
 
 // readByID serves a GET route that reads one thing (or one list) by the path's {id} for the
 // caller: a malformed id and anything the caller may not see answer 404.
+// listAll serves a GET that lists what the actor may see, as list returns it.
+func listAll[T any](h *handler, list func(context.Context, store.Actor) (T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := list(r.Context(), actor(r))
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, v)
+	}
+}
+
 func readByID[T any](h *handler, read func(context.Context, store.Actor, string) (T, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, ok := pathID(w, r, "id")
