@@ -168,16 +168,7 @@ func collaborationForWrite(ctx context.Context, tx pgx.Tx, actor Actor, id strin
 	if err != nil {
 		return r, err
 	}
-	var ok bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND NOT u.disabled AND (u.is_admin
-			OR $3::uuid = u.id OR EXISTS (SELECT 1 FROM projects p WHERE p.id = $2 AND p.lead_id = u.id)))`,
-		actor.UserID, r.ProjectID, r.CreatedBy).Scan(&ok); err != nil {
-		return r, err
-	}
-	if !ok {
-		return r, ErrForbidden
-	}
-	return r, nil
+	return r, mayChangeProjectRecord(ctx, tx, actor, r.ProjectID, r.CreatedBy)
 }
 
 // summaryProjects is how many projects a contact's collaboration summary lists.

@@ -296,14 +296,21 @@ func meetingForWrite(ctx context.Context, tx pgx.Tx, actor Actor, id string) (mo
 	if err != nil {
 		return m, err
 	}
+	return m, mayChangeProjectRecord(ctx, tx, actor, m.ProjectID, m.CreatedBy)
+}
+
+// mayChangeProjectRecord fails with ErrForbidden unless the actor may change a record of a
+// project (a meeting, a collaboration record) written by createdBy: its author, the
+// project's lead, or an organisation admin.
+func mayChangeProjectRecord(ctx context.Context, q querier, actor Actor, projectID string, createdBy *string) error {
 	var ok bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND NOT u.disabled AND (u.is_admin
+	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND NOT u.disabled AND (u.is_admin
 			OR $3::uuid = u.id OR EXISTS (SELECT 1 FROM projects p WHERE p.id = $2 AND p.lead_id = u.id)))`,
-		actor.UserID, m.ProjectID, m.CreatedBy).Scan(&ok); err != nil {
-		return m, err
+		actor.UserID, projectID, createdBy).Scan(&ok); err != nil {
+		return err
 	}
 	if !ok {
-		return m, ErrForbidden
+		return ErrForbidden
 	}
-	return m, nil
+	return nil
 }
