@@ -174,8 +174,12 @@ func TestProjectClosureThroughTemporal(t *testing.T) {
 			steps = append(steps, a.GetActivityType().GetName())
 		}
 	}
-	if want := []string{"ReadProjectClosure", "CloseProject", "NotifyProjectMembers"}; !slices.Equal(steps, want) {
-		t.Errorf("activities in the history %v, want %v", steps, want)
+	// The first ledger check comes a minute after the closure; on a slow machine the test
+	// may have reached it, so only the steps before it are fixed.
+	want := []string{"ReadProjectClosure", "CloseProject", "NotifyProjectMembers"}
+	if len(steps) < len(want) || !slices.Equal(steps[:len(want)], want) ||
+		slices.ContainsFunc(steps[len(want):], func(s string) bool { return s != "ProjectClosurePendingDevices" }) {
+		t.Errorf("activities in the history %v, want %v and then only ledger checks", steps, want)
 	}
 	query := fmt.Sprintf("ProjectID = %q", project)
 	for deadline := time.Now().Add(15 * time.Second); ; {
