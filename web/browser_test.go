@@ -161,4 +161,27 @@ func TestBrowserStaffFindsAndCalls(t *testing.T) {
 		t.Errorf("cross-site POST answered: %s", body)
 	}
 	step("still logged in", chromedp.Navigate(e.srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#q")))
+
+	// Complete a task at 360 px: outcome and minutes, then it is among the done ones.
+	if _, err := devstack.SeedDemoCRM(context.Background(), e.st); err != nil {
+		t.Fatal(err)
+	}
+	step("open my tasks at 360 px",
+		chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulateScale(2)),
+		chromedp.Navigate(e.srv.URL+"/tasks"),
+		chromedp.WaitVisible(chromedp.CSS("li.task form.complete")),
+		shot("07-tasks-360"),
+	)
+	task := eval(`document.querySelector("li.task[data-task]").dataset.task`)
+	form := `li[data-task="` + task + `"] `
+	step("complete it",
+		chromedp.SendKeys(chromedp.CSS(form+`input[name="outcome"]`), "Domluveno"),
+		chromedp.SendKeys(chromedp.CSS(form+`input[name="minutes"]`), "12"),
+		chromedp.Click(chromedp.CSS(form+`button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`li[data-done="`+task+`"]`)),
+		shot("08-task-done-360"),
+	)
+	if w := eval(`String(document.documentElement.scrollWidth)`); w != "360" {
+		t.Errorf("tasks at 360 px scroll sideways: %s px wide", w)
+	}
 }

@@ -215,6 +215,9 @@ type cardData struct {
 	Contact  model.Contact
 	Notes    []model.Note
 	Consents []model.Consent
+	// Activities and the activity form's error (work.go).
+	Activities    []model.Activity
+	ActivityError string
 }
 
 // card is one contact; one the user may not see is 404, as in the API.
@@ -224,6 +227,11 @@ func (h *handler) card(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, r, http.StatusNotFound, "err.notfound")
 		return
 	}
+	h.showCard(w, r, id, http.StatusOK, "")
+}
+
+// showCard renders a contact's card with status, and activityErr on the activity form.
+func (h *handler) showCard(w http.ResponseWriter, r *http.Request, id string, status int, activityErr string) {
 	c, err := h.store.GetContact(r.Context(), actor(r), id)
 	if errors.Is(err, store.ErrNotFound) {
 		h.errorPage(w, r, http.StatusNotFound, "err.notfound")
@@ -233,7 +241,7 @@ func (h *handler) card(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
-	d := cardData{Contact: c}
+	d := cardData{Contact: c, ActivityError: activityErr}
 	if d.Notes, err = h.store.ListNotes(r.Context(), actor(r), id); err != nil {
 		h.serverError(w, r, err)
 		return
@@ -242,9 +250,13 @@ func (h *handler) card(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
+	if d.Activities, err = h.store.ListActivities(r.Context(), actor(r), id); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
 	p := h.newPage(r, "dir.title", d)
 	p.Title = c.DisplayName
-	h.render(w, r, http.StatusOK, "card.html", p)
+	h.render(w, r, status, "card.html", p)
 }
 
 // manifest is the PWA manifest. There is deliberately no service worker: nothing the app

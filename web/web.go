@@ -38,6 +38,12 @@ type Deps struct {
 	Store    *store.Store
 	Sessions *session.Manager
 	Logger   *slog.Logger
+	// Work screens: workflow starters (nil without Temporal: the worker's outbox reconciler
+	// starts them then) and where the Temporal Web UI shows a workflow ("" for no links).
+	ProjectCloser     ProjectCloser
+	Campaigns         CampaignLauncher
+	TemporalUIURL     string
+	TemporalNamespace string
 }
 
 type handler struct {
@@ -47,12 +53,14 @@ type handler struct {
 	tmpl     *template.Template
 	msgs     catalogue
 	icons    map[int][]byte
+	work     workDeps
 }
 
 // Patterns are the http.ServeMux patterns the web app answers; main routes them to the
 // handler and leaves everything else (/api/, /public/, /dav/ ...) to the other rooms.
 func Patterns() []string {
-	return []string{"/{$}", "/login", "/logout", "/search", "/contacts/", "/static/", "/manifest.webmanifest"}
+	return []string{"/{$}", "/login", "/logout", "/search", "/contacts/", "/static/", "/manifest.webmanifest",
+		"/tasks", "/tasks/", "/projects", "/projects/", "/campaigns", "/campaigns/"}
 }
 
 // Mount routes Patterns on mux to h (a handler from NewHandler).
@@ -64,7 +72,8 @@ func Mount(mux *http.ServeMux, h http.Handler) {
 
 // NewHandler returns the web app's handler.
 func NewHandler(d Deps) http.Handler {
-	h := &handler{store: d.Store, sessions: d.Sessions, log: d.Logger, msgs: newCatalogue(), icons: map[int][]byte{}}
+	h := &handler{store: d.Store, sessions: d.Sessions, log: d.Logger, msgs: newCatalogue(), icons: map[int][]byte{},
+		work: workDeps{closer: d.ProjectCloser, campaigns: d.Campaigns, ui: d.TemporalUIURL, ns: d.TemporalNamespace}}
 	for _, n := range []int{192, 512} {
 		h.icons[n] = iconPNG(n)
 	}
@@ -86,6 +95,17 @@ func NewHandler(d Deps) http.Handler {
 		r.Get("/", h.directory)
 		r.Get("/search", h.searchFragment)
 		r.Get("/contacts/{id}", h.card)
+		// Work screens (work.go).
+		r.Get("/tasks", h.tasksPage)
+		r.Post("/tasks/{id}/complete", h.completeTask)
+		r.Post("/contacts/{id}/activities", h.logActivity)
+		r.Get("/projects", h.projectsPage)
+		r.Get("/projects/{id}", h.projectPage)
+		r.Post("/projects/{id}/close", h.closeProject)
+		r.Get("/campaigns", h.campaignsPage)
+		r.Get("/campaigns/{id}", h.campaignPage)
+		r.Post("/campaigns/{id}/launch", h.launchCampaign)
+		r.Post("/campaigns/{id}/cancel", h.cancelCampaign)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { h.errorPage(w, r, http.StatusNotFound, "err.notfound") })
 	return r

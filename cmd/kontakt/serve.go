@@ -154,14 +154,20 @@ func apiHandler(cfg config.Config, log *slog.Logger, st *store.Store, c client.C
 // mountApp routes the staff web pages' own paths to web and everything else (/api/,
 // /public/, /healthz and the JSON 404 of unknown paths) to the API.
 func mountApp(mux *http.ServeMux, cfg config.Config, log *slog.Logger, st *store.Store, c client.Client) {
-	web.Mount(mux, webHandler(cfg, log, st))
+	web.Mount(mux, webHandler(cfg, log, st, c))
 	mux.Handle("/", apiHandler(cfg, log, st, c))
 }
 
 // webHandler builds the staff web pages, with the same session and login rate limit
-// settings as the API (the cookie is shared).
-func webHandler(cfg config.Config, log *slog.Logger, st *store.Store) http.Handler {
+// settings as the API (the cookie is shared); it starts workflows through c like the API,
+// or leaves them to a worker's outbox reconciler when c is nil.
+func webHandler(cfg config.Config, log *slog.Logger, st *store.Store, c client.Client) http.Handler {
 	sm := session.New(st, session.Options{TTL: cfg.SessionTTL, CookieSecure: cfg.CookieSecure,
 		MaxFailures: cfg.LoginMaxFailures, Window: cfg.LoginWindow, Params: auth.DefaultParams})
-	return web.NewHandler(web.Deps{Store: st, Sessions: sm, Logger: log})
+	d := web.Deps{Store: st, Sessions: sm, Logger: log, TemporalUIURL: cfg.TemporalUIURL, TemporalNamespace: cfg.TemporalNamespace}
+	if c != nil {
+		d.ProjectCloser = workflows.ProjectCloser{Client: c}
+		d.Campaigns = workflows.Campaigns{Client: c}
+	}
+	return web.NewHandler(d)
 }
