@@ -215,6 +215,8 @@ type cardData struct {
 	Contact  model.Contact
 	Notes    []model.Note
 	Consents []model.Consent
+	// CanForget shows the "forget this person" link (admin.go).
+	CanForget bool
 }
 
 // card is one contact; one the user may not see is 404, as in the API.
@@ -239,6 +241,10 @@ func (h *handler) card(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if d.Consents, err = h.store.ListContactConsents(r.Context(), actor(r), id); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	if d.CanForget, err = h.mayForget(r, c); err != nil {
 		h.serverError(w, r, err)
 		return
 	}

@@ -38,6 +38,12 @@ type Deps struct {
 	Store    *store.Store
 	Sessions *session.Manager
 	Logger   *slog.Logger
+	// Administration (admin.go): Forgetter starts the erasure workflow (nil without
+	// Temporal); TemporalUI (KONTAKT_TEMPORAL_UI_URL, "" for no links) and
+	// TemporalNamespace make the links to workflow histories.
+	Forgetter         Forgetter
+	TemporalUI        string
+	TemporalNamespace string
 }
 
 type handler struct {
@@ -47,12 +53,17 @@ type handler struct {
 	tmpl     *template.Template
 	msgs     catalogue
 	icons    map[int][]byte
+	// administration (admin.go)
+	forgetter  Forgetter
+	temporalUI string
+	temporalNS string
 }
 
 // Patterns are the http.ServeMux patterns the web app answers; main routes them to the
 // handler and leaves everything else (/api/, /public/, /dav/ ...) to the other rooms.
 func Patterns() []string {
-	return []string{"/{$}", "/login", "/logout", "/search", "/contacts/", "/static/", "/manifest.webmanifest"}
+	return []string{"/{$}", "/login", "/logout", "/search", "/contacts/", "/static/", "/manifest.webmanifest",
+		"/admin", "/admin/"}
 }
 
 // Mount routes Patterns on mux to h (a handler from NewHandler).
@@ -64,7 +75,8 @@ func Mount(mux *http.ServeMux, h http.Handler) {
 
 // NewHandler returns the web app's handler.
 func NewHandler(d Deps) http.Handler {
-	h := &handler{store: d.Store, sessions: d.Sessions, log: d.Logger, msgs: newCatalogue(), icons: map[int][]byte{}}
+	h := &handler{store: d.Store, sessions: d.Sessions, log: d.Logger, msgs: newCatalogue(), icons: map[int][]byte{},
+		forgetter: d.Forgetter, temporalUI: d.TemporalUI, temporalNS: d.TemporalNamespace}
 	for _, n := range []int{192, 512} {
 		h.icons[n] = iconPNG(n)
 	}
@@ -86,6 +98,7 @@ func NewHandler(d Deps) http.Handler {
 		r.Get("/", h.directory)
 		r.Get("/search", h.searchFragment)
 		r.Get("/contacts/{id}", h.card)
+		h.mountAdmin(r) // administration (admin.go)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { h.errorPage(w, r, http.StatusNotFound, "err.notfound") })
 	return r

@@ -154,14 +154,19 @@ func apiHandler(cfg config.Config, log *slog.Logger, st *store.Store, c client.C
 // mountApp routes the staff web pages' own paths to web and everything else (/api/,
 // /public/, /healthz and the JSON 404 of unknown paths) to the API.
 func mountApp(mux *http.ServeMux, cfg config.Config, log *slog.Logger, st *store.Store, c client.Client) {
-	web.Mount(mux, webHandler(cfg, log, st))
+	web.Mount(mux, webHandler(cfg, log, st, c))
 	mux.Handle("/", apiHandler(cfg, log, st, c))
 }
 
 // webHandler builds the staff web pages, with the same session and login rate limit
 // settings as the API (the cookie is shared).
-func webHandler(cfg config.Config, log *slog.Logger, st *store.Store) http.Handler {
+// It starts workflows through c (nil: the worker's outbox reconciler does).
+func webHandler(cfg config.Config, log *slog.Logger, st *store.Store, c client.Client) http.Handler {
 	sm := session.New(st, session.Options{TTL: cfg.SessionTTL, CookieSecure: cfg.CookieSecure,
 		MaxFailures: cfg.LoginMaxFailures, Window: cfg.LoginWindow, Params: auth.DefaultParams})
-	return web.NewHandler(web.Deps{Store: st, Sessions: sm, Logger: log})
+	d := web.Deps{Store: st, Sessions: sm, Logger: log, TemporalUI: cfg.TemporalUIURL, TemporalNamespace: cfg.TemporalNamespace}
+	if c != nil {
+		d.Forgetter = workflows.Forgetter{Client: c}
+	}
+	return web.NewHandler(d)
 }

@@ -46,6 +46,8 @@ func TestWebAndAPIShareTheListener(t *testing.T) {
 		{"/login", "text/html", http.StatusOK},
 		{"/manifest.webmanifest", "application/manifest+json", http.StatusOK},
 		{"/static/app.css", "text/css", http.StatusOK},
+		{"/admin", "text/html", http.StatusSeeOther},
+		{"/admin/erasures", "text/html", http.StatusSeeOther},
 		{"/healthz", "application/json", http.StatusOK},
 		{"/api/me", "application/json", http.StatusUnauthorized},
 		{"/api/openapi.json", "application/json", http.StatusOK},
