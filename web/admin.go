@@ -42,6 +42,7 @@ func (h *handler) mountAdmin(r chi.Router) {
 	r.Get("/admin/erasures/{id}", h.erasure)
 	r.Get("/contacts/{id}/forget", h.forgetForm)
 	r.Post("/contacts/{id}/forget", h.forget)
+	h.mountAdminUsers(r)
 }
 
 // DateTime formats a time (time.Time or *time.Time) with minutes in the page's language;
@@ -140,12 +141,7 @@ func (h *handler) adminUsers(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r)
 		return
 	}
-	users, err := h.store.ListUsers(r.Context())
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	h.render(w, r, http.StatusOK, "admin_users.html", h.newPage(r, "adm.users", users))
+	h.showUsers(w, r, http.StatusOK, model.User{Locale: "cs"}, "")
 }
 
 type syncGrantRow struct {

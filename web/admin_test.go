@@ -263,3 +263,89 @@ func TestAdminForget(t *testing.T) {
 		t.Errorf("viewer's erasure page: %d", p.status)
 	}
 }
+
+func TestAdminUsersAndGroups(t *testing.T) {
+	e := newAdminEnv(t, nil)
+	f := e.adminFixture()
+	ctx := context.Background()
+	admin, jana := e.sessionFor(f.admin.ID), e.sessionFor(f.jana.ID)
+	for _, path := range []string{"/admin/users/" + f.jana.ID, "/admin/groups"} {
+		if p := jana.get(path); p.status != 404 {
+			t.Errorf("jana GET %s: %d", path, p.status)
+		}
+	}
+	jtok := matches(csrfRe, jana.get("/").body)[0]
+	if p := jana.do("POST", "/admin/users/"+f.jana.ID, url.Values{"csrf": {jtok}, "name": {"X"}, "locale": {"en"}, "permissions": {"gdpr"}}); p.status != 404 {
+		t.Errorf("jana grants herself gdpr: %d", p.status)
+	}
+
+	p := admin.get("/admin/users")
+	tok := matches(csrfRe, p.body)[0]
+	form := url.Values{"csrf": {tok}, "login": {"petr"}, "name": {"Petr Svoboda"}, "locale": {"cs"}, "password": {"short"}}
+	if p := admin.do("POST", "/admin/users", form); p.status != http.StatusBadRequest || !strings.Contains(p.body, "at least 10 characters") {
+		t.Errorf("short password: %d", p.status)
+	}
+	form.Set("password", testPassword)
+	form.Del("csrf")
+	if p := admin.do("POST", "/admin/users", form); p.status != http.StatusForbidden {
+		t.Errorf("create without token: %d", p.status)
+	}
+	if _, _, err := e.st.UserLogin(ctx, "petr"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("refused creates made a user: %v", err)
+	}
+	form.Set("csrf", tok)
+	p = admin.do("POST", "/admin/users", form)
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("create user: %d %s", p.status, p.body)
+	}
+	petr, _, err := e.st.UserLogin(ctx, "petr")
+	if err != nil || p.header.Get("Location") != "/admin/users/"+petr.ID {
+		t.Fatalf("created user: %v %s", err, p.header.Get("Location"))
+	}
+	if p := admin.do("POST", "/admin/users", form); p.status != http.StatusConflict || !strings.Contains(p.body, "login is taken") {
+		t.Errorf("duplicate login: %d", p.status)
+	}
+	// The new user logs in with the password the admin set.
+	b := e.browser()
+	if p := b.do("POST", "/login", b.loginForm("petr", testPassword)); p.status != http.StatusSeeOther {
+		t.Errorf("new user's login: %d", p.status)
+	}
+
+	upd := url.Values{"csrf": {tok}, "name": {"Petr Svoboda"}, "locale": {"en"}, "permissions": {"gdpr"}, "disabled": {"on"}}
+	if p := admin.do("POST", "/admin/users/"+petr.ID, upd); p.status != http.StatusSeeOther {
+		t.Fatalf("update user: %d %s", p.status, p.body)
+	}
+	if u, _ := e.st.GetUser(ctx, petr.ID); !u.Disabled || u.Locale != "en" || !u.HasPermission(model.PermGDPR) {
+		t.Errorf("after update: %+v", u)
+	}
+	if p := admin.get("/admin/users/" + petr.ID); !strings.Contains(p.body, `value="gdpr" checked`) {
+		t.Error("user page does not show the gdpr permission")
+	}
+	if p := admin.do("POST", "/admin/users/"+f.admin.ID, upd); p.status != http.StatusBadRequest || !strings.Contains(p.body, "cannot disable yourself") {
+		t.Errorf("admin disables themself: %d", p.status)
+	}
+
+	if p := admin.do("POST", "/admin/groups", url.Values{"csrf": {tok}, "name": {"Obchod"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("create group: %d %s", p.status, p.body)
+	}
+	gs, _ := e.st.ListGroups(ctx)
+	if len(gs) != 1 {
+		t.Fatalf("groups: %v", gs)
+	}
+	members := "/admin/groups/" + gs[0].ID + "/members"
+	if p := admin.do("POST", members, url.Values{"user_id": {f.jana.ID}}); p.status != http.StatusForbidden {
+		t.Errorf("add member without token: %d", p.status)
+	}
+	if p := admin.do("POST", members, url.Values{"csrf": {tok}, "user_id": {f.jana.ID}}); p.status != http.StatusSeeOther {
+		t.Fatalf("add member: %d", p.status)
+	}
+	if p := admin.get("/admin/groups"); !strings.Contains(p.body, "Obchod") || !strings.Contains(p.body, members+"/"+f.jana.ID+"/remove") {
+		t.Errorf("groups page: %s", p.body)
+	}
+	if p := admin.do("POST", members+"/"+f.jana.ID+"/remove", url.Values{"csrf": {tok}}); p.status != http.StatusSeeOther {
+		t.Errorf("remove member: %d", p.status)
+	}
+	if g, _ := e.st.GetGroup(ctx, gs[0].ID); len(g.Members) != 0 {
+		t.Errorf("members after remove: %v", g.Members)
+	}
+}
