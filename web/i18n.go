@@ -228,7 +228,7 @@ func newCatalogue() catalogue {
 			"adm.user.name":                 "Jméno",
 			"adm.user.locale":               "Jazyk",
 			"adm.user.create":               "Vytvořit uživatele",
-			"adm.user.pwhint":               "Alespoň 10 znaků; předejte je uživateli, který si je může později změnit.",
+			"adm.user.pwhint":               "Alespoň 10 znaků; předejte heslo uživateli, který si ho může později změnit.",
 			"adm.user.badlogin":             "Přihlašovací jméno má 2 až 64 znaků: a-z, 0-9, tečka, pomlčka, podtržítko. Nic se nezměnilo.",
 			"adm.user.badname":              "Zadejte jméno o 1 až 200 znacích. Nic se nezměnilo.",
 			"adm.user.badpassword":          "Heslo musí mít alespoň 10 znaků. Nic se nezměnilo.",
