@@ -242,6 +242,16 @@ func TestAdminForget(t *testing.T) {
 	if ff.count() != 1 {
 		t.Errorf("workflow starts: %d", ff.count())
 	}
+	// The start is marked (the reconciler leaves it alone) before the test's database goes.
+	for i := 0; i < 100; i++ {
+		if ids, err := e.st.UnstartedErasures(ctx, 10); err == nil && len(ids) == 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if ids, _ := e.st.UnstartedErasures(ctx, 10); len(ids) != 0 {
+		t.Errorf("erasure not marked started: %v", ids)
+	}
 	p = admin.get("/admin/erasures/" + f.contact.ID)
 	for _, want := range []string{"the person asked (Art. 17)", "Zákazníci", `id="erasure-status"`,
 		`href="http://127.0.0.1:8233/namespaces/default/workflows/forget-contact%2F` + f.contact.ID + `"`} {
@@ -347,5 +357,23 @@ func TestAdminUsersAndGroups(t *testing.T) {
 	}
 	if g, _ := e.st.GetGroup(ctx, gs[0].ID); len(g.Members) != 0 {
 		t.Errorf("members after remove: %v", g.Members)
+	}
+
+	// The audit log: admins only, filtered, with the reason for a bad filter.
+	if p := jana.get("/admin/audit"); p.status != 404 {
+		t.Errorf("jana's audit log: %d", p.status)
+	}
+	p = admin.get("/admin/audit?action=group.member.add&actor=" + f.admin.ID + "&from=2000-01-01&to=2999-12-31")
+	if p.status != 200 || !strings.Contains(p.body, "<strong>group.member.add</strong>") || strings.Contains(p.body, "<strong>group.create</strong>") {
+		t.Errorf("filtered audit log: %d %s", p.status, p.body)
+	}
+	if p := admin.get("/admin/audit?contact=" + f.contact.ID); !strings.Contains(p.body, "contact.create") && !strings.Contains(p.body, `href="/contacts/`+f.contact.ID+`"`) {
+		t.Errorf("audit log by contact: %s", p.body)
+	}
+	if p := admin.get("/admin/audit?from=yesterday"); p.status != http.StatusBadRequest || !strings.Contains(p.body, "YYYY-MM-DD") {
+		t.Errorf("bad date: %d", p.status)
+	}
+	if p := admin.get("/admin/audit?to=2000-01-01"); p.status != 200 || !strings.Contains(p.body, "No entries.") {
+		t.Errorf("audit log before 2000: %d", p.status)
 	}
 }

@@ -28,6 +28,7 @@ func (h *handler) mountAdminUsers(r chi.Router) {
 	r.Post("/admin/groups", h.createGroup)
 	r.Post("/admin/groups/{id}/members", h.addMember)
 	r.Post("/admin/groups/{id}/members/{user}/remove", h.removeMember)
+	r.Get("/admin/audit", h.auditPage)
 }
 
 type usersData struct {

@@ -48,6 +48,7 @@ func TestWebAndAPIShareTheListener(t *testing.T) {
 		{"/static/app.css", "text/css", http.StatusOK},
 		{"/admin", "text/html", http.StatusSeeOther},
 		{"/admin/erasures", "text/html", http.StatusSeeOther},
+		{"/admin/audit", "text/html", http.StatusSeeOther},
 		{"/healthz", "application/json", http.StatusOK},
 		{"/api/me", "application/json", http.StatusUnauthorized},
 		{"/api/openapi.json", "application/json", http.StatusOK},
