@@ -43,6 +43,7 @@ func (h *handler) mountAdmin(r chi.Router) {
 	r.Get("/contacts/{id}/forget", h.forgetForm)
 	r.Post("/contacts/{id}/forget", h.forget)
 	h.mountAdminUsers(r)
+	h.mountAdminBooks(r)
 }
 
 // DateTime formats a time (time.Time or *time.Time) with minutes in the page's language;

@@ -377,3 +377,59 @@ func TestAdminUsersAndGroups(t *testing.T) {
 		t.Errorf("audit log before 2000: %d", p.status)
 	}
 }
+
+func TestAdminBooks(t *testing.T) {
+	e := newAdminEnv(t, nil)
+	f := e.adminFixture()
+	ctx := context.Background()
+	admin, jana := e.sessionFor(f.admin.ID), e.sessionFor(f.jana.ID)
+	bookPath := "/admin/books/" + f.book.ID
+	for _, path := range []string{"/admin/books", bookPath} {
+		if p := jana.get(path); p.status != 404 {
+			t.Errorf("jana GET %s: %d", path, p.status)
+		}
+	}
+	if p := admin.get("/admin/books"); !strings.Contains(p.body, `href="`+bookPath+`"`) {
+		t.Errorf("books: %s", p.body)
+	}
+	p := admin.get(bookPath)
+	if p.status != 200 || !strings.Contains(p.body, "Jana Nováková (jana)") || !strings.Contains(p.body, `value="tel.mobile"`) {
+		t.Fatalf("book page: %d %s", p.status, p.body)
+	}
+	tok := matches(csrfRe, p.body)[0]
+	a := store.Actor{UserID: f.admin.ID, Channel: model.ChannelAPI}
+
+	// Jana becomes an editor (the grant's role is replaced).
+	form := url.Values{"csrf": {tok}, "who": {"user:" + f.jana.ID}, "role": {"editor"}}
+	if p := admin.do("POST", bookPath+"/grants", url.Values{"who": form["who"], "role": form["role"]}); p.status != http.StatusForbidden {
+		t.Errorf("grant without token: %d", p.status)
+	}
+	if p := admin.do("POST", bookPath+"/grants", url.Values{"csrf": {tok}, "who": form["who"], "role": {"owner"}}); p.status != http.StatusBadRequest {
+		t.Errorf("unknown role: %d", p.status)
+	}
+	if p := admin.do("POST", bookPath+"/grants", form); p.status != http.StatusSeeOther {
+		t.Fatalf("grant: %d %s", p.status, p.body)
+	}
+	gs, err := e.st.ListGrants(ctx, a, f.book.ID)
+	if err != nil || len(gs) != 1 || gs[0].Role != "editor" {
+		t.Fatalf("grants: %v %+v", err, gs)
+	}
+	if p := admin.do("POST", bookPath+"/grants/"+gs[0].ID+"/remove", url.Values{"csrf": {tok}}); p.status != http.StatusSeeOther {
+		t.Errorf("remove grant: %d", p.status)
+	}
+	if gs, _ := e.st.ListGrants(ctx, a, f.book.ID); len(gs) != 0 {
+		t.Errorf("grants after remove: %+v", gs)
+	}
+
+	// The sync profile: without the name refused, with it saved.
+	if p := admin.do("POST", bookPath+"/settings", url.Values{"csrf": {tok}, "sync_profile": {"org"}}); p.status != http.StatusBadRequest || !strings.Contains(p.body, "must contain the name") {
+		t.Errorf("profile without name: %d", p.status)
+	}
+	if p := admin.do("POST", bookPath+"/settings", url.Values{"csrf": {tok}, "sync_profile": {"name", "tel.mobile"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("save profile: %d %s", p.status, p.body)
+	}
+	b, err := e.st.GetBook(ctx, a, f.book.ID)
+	if err != nil || strings.Join(b.SyncProfile, ",") != "name,tel.mobile" || b.RequiredPurposeID != nil {
+		t.Errorf("book after save: %v %+v", err, b)
+	}
+}

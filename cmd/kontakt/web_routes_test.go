@@ -49,6 +49,7 @@ func TestWebAndAPIShareTheListener(t *testing.T) {
 		{"/admin", "text/html", http.StatusSeeOther},
 		{"/admin/erasures", "text/html", http.StatusSeeOther},
 		{"/admin/audit", "text/html", http.StatusSeeOther},
+		{"/admin/books", "text/html", http.StatusSeeOther},
 		{"/healthz", "application/json", http.StatusOK},
 		{"/api/me", "application/json", http.StatusUnauthorized},
 		{"/api/openapi.json", "application/json", http.StatusOK},
