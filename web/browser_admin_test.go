@@ -89,6 +89,14 @@ func TestBrowserAdminRevokesSync(t *testing.T) {
 	if w, err := chromedp.Run(sctx, chromedp.Evaluate[string](`String(document.documentElement.scrollWidth)`)); err != nil || w != "360" {
 		t.Errorf("sync page at 360 px: %v, %s px wide", err, w)
 	}
+	step("an address book's grants and sync profile at 360 px",
+		chromedp.Navigate(e.srv.URL+"/admin/books/"+books[0].ID),
+		chromedp.WaitVisible(chromedp.CSS("#g-who")),
+		shot("14-book-360"),
+	)
+	if w, err := chromedp.Run(sctx, chromedp.Evaluate[string](`String(document.documentElement.scrollWidth)`)); err != nil || w != "360" {
+		t.Errorf("book page at 360 px: %v, %s px wide", err, w)
+	}
 	if gs, err := e.st.ListSyncGrants(bg, a, jana.ID); err != nil || len(gs) != 0 {
 		t.Errorf("jana's grants after revoke all: %v %v", err, gs)
 	}
