@@ -218,6 +218,8 @@ type cardData struct {
 	// Activities and the activity form's error (work.go).
 	Activities    []model.Activity
 	ActivityError string
+	// CanForget shows the "forget this person" link (admin.go).
+	CanForget bool
 }
 
 // card is one contact; one the user may not see is 404, as in the API.
@@ -251,6 +253,10 @@ func (h *handler) showCard(w http.ResponseWriter, r *http.Request, id string, st
 		return
 	}
 	if d.Activities, err = h.store.ListActivities(r.Context(), actor(r), id); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	if d.CanForget, err = h.mayForget(r, c); err != nil {
 		h.serverError(w, r, err)
 		return
 	}

@@ -40,8 +40,12 @@ type Deps struct {
 	Logger   *slog.Logger
 	// Work screens: workflow starters (nil without Temporal: the worker's outbox reconciler
 	// starts them then) and where the Temporal Web UI shows a workflow ("" for no links).
-	ProjectCloser     ProjectCloser
-	Campaigns         CampaignLauncher
+	ProjectCloser ProjectCloser
+	Campaigns     CampaignLauncher
+	// Forgetter starts the erasure workflow (administration, admin.go).
+	Forgetter Forgetter
+	// TemporalUIURL (KONTAKT_TEMPORAL_UI_URL, "" for no links) and TemporalNamespace make
+	// the links to workflow histories.
 	TemporalUIURL     string
 	TemporalNamespace string
 }
@@ -54,13 +58,15 @@ type handler struct {
 	msgs     catalogue
 	icons    map[int][]byte
 	work     workDeps
+	// forgetter starts erasures (administration, admin.go).
+	forgetter Forgetter
 }
 
 // Patterns are the http.ServeMux patterns the web app answers; main routes them to the
 // handler and leaves everything else (/api/, /public/, /dav/ ...) to the other rooms.
 func Patterns() []string {
 	return []string{"/{$}", "/login", "/logout", "/search", "/contacts/", "/static/", "/manifest.webmanifest",
-		"/tasks", "/tasks/", "/projects", "/projects/", "/campaigns", "/campaigns/"}
+		"/tasks", "/tasks/", "/projects", "/projects/", "/campaigns", "/campaigns/", "/admin", "/admin/"}
 }
 
 // Mount routes Patterns on mux to h (a handler from NewHandler).
@@ -73,7 +79,8 @@ func Mount(mux *http.ServeMux, h http.Handler) {
 // NewHandler returns the web app's handler.
 func NewHandler(d Deps) http.Handler {
 	h := &handler{store: d.Store, sessions: d.Sessions, log: d.Logger, msgs: newCatalogue(), icons: map[int][]byte{},
-		work: workDeps{closer: d.ProjectCloser, campaigns: d.Campaigns, ui: d.TemporalUIURL, ns: d.TemporalNamespace}}
+		work:      workDeps{closer: d.ProjectCloser, campaigns: d.Campaigns, ui: d.TemporalUIURL, ns: d.TemporalNamespace},
+		forgetter: d.Forgetter}
 	for _, n := range []int{192, 512} {
 		h.icons[n] = iconPNG(n)
 	}
@@ -106,6 +113,7 @@ func NewHandler(d Deps) http.Handler {
 		r.Get("/campaigns/{id}", h.campaignPage)
 		r.Post("/campaigns/{id}/launch", h.launchCampaign)
 		r.Post("/campaigns/{id}/cancel", h.cancelCampaign)
+		h.mountAdmin(r) // administration (admin.go)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { h.errorPage(w, r, http.StatusNotFound, "err.notfound") })
 	return r

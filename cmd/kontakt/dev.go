@@ -139,6 +139,7 @@ func runDev(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.
 	// On the loopback listener of `kontakt dev`, metrics and readiness share the main one.
 	mux.Handle("/metrics", m.Handler())
 	mux.Handle("/readyz", health.New(log, append(databaseChecks(pool), temporalCheck(tc, false))...).ReadyHandler())
+	cfg.TemporalUIURL = uiURL // the web app links workflows to the embedded Web UI
 	mountApp(mux, cfg, log, st, tc)
 
 	// The worker runs beside the API; it stops after the HTTP server has drained.

@@ -168,6 +168,7 @@ func webHandler(cfg config.Config, log *slog.Logger, st *store.Store, c client.C
 	if c != nil {
 		d.ProjectCloser = workflows.ProjectCloser{Client: c}
 		d.Campaigns = workflows.Campaigns{Client: c}
+		d.Forgetter = workflows.Forgetter{Client: c}
 	}
 	return web.NewHandler(d)
 }
