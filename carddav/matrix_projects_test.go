@@ -2,22 +2,12 @@ package carddav_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/kontakt/kontakt/auth"
-	"github.com/kontakt/kontakt/carddav"
-	"github.com/kontakt/kontakt/devstack/testdb"
 	"github.com/kontakt/kontakt/model"
-	"github.com/kontakt/kontakt/store"
-	"github.com/kontakt/kontakt/store/storetest"
 )
 
 // TestCardDAVProjectMatrix holds project collections to the matrix: every member of every
@@ -27,27 +17,13 @@ import (
 // requires), and every other contact answers 404 under it, for members and outsiders alike.
 func TestCardDAVProjectMatrix(t *testing.T) {
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, testdb.New(t))
-	must(t, err)
-	t.Cleanup(pool.Close)
-	st := store.New(pool, "CZ")
-	m, err := storetest.SeedMatrix(ctx, st, "")
-	must(t, err)
-	srv := httptest.NewServer(carddav.NewHandler(carddav.Deps{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
-	t.Cleanup(srv.Close)
-	e := &env{t: t, st: st, srv: srv, devices: map[string]string{}, devIDs: map[string]string{}, users: m.Users}
-	admin := m.Actor("admin")
+	e, m := newMatrixEnv(t)
+	st, admin := e.st, m.Actor("admin")
 	read := "read"
 	for _, name := range m.ProjectNames() {
 		for _, login := range m.ProjectMembers(name) {
 			must(t, st.PutProjectMember(ctx, admin, m.Projects[name].ID, m.Users[login].ID, &read))
 		}
-	}
-	for _, login := range m.Logins() {
-		pw := auth.RandomPassword(24)
-		d, err := st.CreateDevice(ctx, store.Actor{UserID: m.Users[login].ID}, "telefon", pw[:5], auth.HashSecret(pw))
-		must(t, err)
-		e.devices[login], e.devIDs[login] = pw, d.ID
 	}
 	xmlH := map[string]string{"Content-Type": "application/xml"}
 	for _, login := range m.Logins() {

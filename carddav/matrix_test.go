@@ -20,12 +20,9 @@ import (
 	"github.com/kontakt/kontakt/store/storetest"
 )
 
-// TestCardDAVAuthorisationMatrix holds the CardDAV channel to the store's matrix
-// (ARCHITECTURE.md, invariant 1): every user holds a read-write sync grant on every book,
-// so what each may see and change over CardDAV is exactly what the policy and their roles
-// allow: PROPFIND lists the visible books, GET and REPORT give the visible contacts and 404
-// for the rest, PUT needs the editor role.
-func TestCardDAVAuthorisationMatrix(t *testing.T) {
+// newMatrixEnv serves CardDAV over a database seeded with the authorisation matrix, with
+// one device app password for every matrix user.
+func newMatrixEnv(t *testing.T) (*env, *storetest.Matrix) {
 	ctx := context.Background()
 	pool, err := pgxpool.New(ctx, testdb.New(t))
 	must(t, err)
@@ -36,16 +33,29 @@ func TestCardDAVAuthorisationMatrix(t *testing.T) {
 	srv := httptest.NewServer(carddav.NewHandler(carddav.Deps{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 	t.Cleanup(srv.Close)
 	e := &env{t: t, st: st, srv: srv, devices: map[string]string{}, devIDs: map[string]string{}, users: m.Users}
-	admin := m.Actor("admin")
+	for _, login := range m.Logins() {
+		pw := auth.RandomPassword(24)
+		d, err := st.CreateDevice(ctx, store.Actor{UserID: m.Users[login].ID}, "telefon", pw[:5], auth.HashSecret(pw))
+		must(t, err)
+		e.devices[login], e.devIDs[login] = pw, d.ID
+	}
+	return e, m
+}
+
+// TestCardDAVAuthorisationMatrix holds the CardDAV channel to the store's matrix
+// (ARCHITECTURE.md, invariant 1): every user holds a read-write sync grant on every book,
+// so what each may see and change over CardDAV is exactly what the policy and their roles
+// allow: PROPFIND lists the visible books, GET and REPORT give the visible contacts and 404
+// for the rest, PUT needs the editor role.
+func TestCardDAVAuthorisationMatrix(t *testing.T) {
+	ctx := context.Background()
+	e, m := newMatrixEnv(t)
+	st, admin := e.st, m.Actor("admin")
 	for _, login := range m.Logins() {
 		for _, b := range m.Books {
 			_, err := st.PutSyncGrant(ctx, admin, model.SyncGrant{UserID: m.Users[login].ID, BookID: b.ID, Mode: model.SyncReadWrite})
 			must(t, err)
 		}
-		pw := auth.RandomPassword(24)
-		d, err := st.CreateDevice(ctx, store.Actor{UserID: m.Users[login].ID}, "telefon", pw[:5], auth.HashSecret(pw))
-		must(t, err)
-		e.devices[login], e.devIDs[login] = pw, d.ID
 	}
 	editors := map[string][]string{"admin": {"B1", "B2", "B3", "B4"}, "bohdan": {"B1"}, "cyril": {"B1", "B3"}}
 	bookOf := func(key string) string { return "B" + key[1:2] }
