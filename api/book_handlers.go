@@ -110,18 +110,6 @@ func (h *handler) putGrant(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, g)
 }
 
-func (h *handler) deleteGrant(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	grantID, ok := pathID(w, r, "grantID")
-	if !ok {
-		return
-	}
-	h.noContent(w, r, h.store.DeleteGrant(r.Context(), actor(r), id, grantID))
-}
-
 func (h *handler) putField(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "id")
 	if !ok {

@@ -54,30 +54,6 @@ func (h *handler) deleteEvent(w http.ResponseWriter, r *http.Request) {
 	h.noContent(w, r, h.store.DeleteEvent(r.Context(), actor(r), id))
 }
 
-func (h *handler) putEventStaff(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	userID, ok := pathID(w, r, "userID")
-	if !ok {
-		return
-	}
-	h.noContent(w, r, h.store.PutEventStaff(r.Context(), actor(r), id, userID))
-}
-
-func (h *handler) deleteEventStaff(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	userID, ok := pathID(w, r, "userID")
-	if !ok {
-		return
-	}
-	h.noContent(w, r, h.store.DeleteEventStaff(r.Context(), actor(r), id, userID))
-}
-
 func (h *handler) putInvitation(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "id")
 	if !ok {
@@ -120,18 +96,6 @@ func (h *handler) patchInvitation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, inv)
-}
-
-func (h *handler) deleteInvitation(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	contactID, ok := pathID(w, r, "contactID")
-	if !ok {
-		return
-	}
-	h.noContent(w, r, h.store.DeleteInvitation(r.Context(), actor(r), id, contactID))
 }
 
 // isDocumentUpload reports whether r uploads an event document, whose body may be larger
@@ -215,16 +179,4 @@ func (h *handler) downloadEventDocument(w http.ResponseWriter, r *http.Request) 
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": d.Name}))
 	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 	w.Write(data) //nolint:errcheck // the client went away
-}
-
-func (h *handler) deleteEventDocument(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	docID, ok := pathID(w, r, "docID")
-	if !ok {
-		return
-	}
-	h.noContent(w, r, h.store.DeleteEventDocument(r.Context(), actor(r), id, docID))
 }

@@ -68,18 +68,6 @@ func (h *handler) putProjectMember(w http.ResponseWriter, r *http.Request) {
 	h.noContent(w, r, h.store.PutProjectMember(r.Context(), actor(r), id, userID, in.SyncMode))
 }
 
-func (h *handler) deleteProjectMember(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	userID, ok := pathID(w, r, "userID")
-	if !ok {
-		return
-	}
-	h.noContent(w, r, h.store.DeleteProjectMember(r.Context(), actor(r), id, userID))
-}
-
 func (h *handler) putProjectContact(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "id")
 	if !ok {
@@ -97,16 +85,4 @@ func (h *handler) putProjectContact(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.noContent(w, r, h.store.PutProjectContact(r.Context(), actor(r), id, contactID, in))
-}
-
-func (h *handler) deleteProjectContact(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	contactID, ok := pathID(w, r, "contactID")
-	if !ok {
-		return
-	}
-	h.noContent(w, r, h.store.DeleteProjectContact(r.Context(), actor(r), id, contactID))
 }

@@ -178,6 +178,22 @@ func listAll[T any](h *handler, list func(context.Context, store.Actor) (T, erro
 	}
 }
 
+// byIDs serves a request that acts on the path's id and a second id (the path parameter
+// second), answering 204: adding or removing a member, a grant, a staff member.
+func byIDs(h *handler, second string, act func(context.Context, store.Actor, string, string) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, ok := pathID(w, r, "id")
+		if !ok {
+			return
+		}
+		other, ok := pathID(w, r, second)
+		if !ok {
+			return
+		}
+		h.noContent(w, r, act(r.Context(), actor(r), id, other))
+	}
+}
+
 func readByID[T any](h *handler, read func(context.Context, store.Actor, string) (T, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, ok := pathID(w, r, "id")
