@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -177,20 +176,7 @@ func CampaignLaunch(ctx workflow.Context, in CampaignLaunchInput) (model.Campaig
 // StartCampaignLaunch starts the launch of a campaign whose launch is committed. Starting
 // it again is harmless: a running or finished launch is left alone.
 func StartCampaignLaunch(ctx context.Context, c client.Client, campaignID string) error {
-	opts := client.StartWorkflowOptions{
-		ID:                                       CampaignLaunchID(campaignID),
-		TaskQueue:                                TaskQueue,
-		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		WorkflowExecutionErrorWhenAlreadyStarted: true,
-		TypedSearchAttributes:                    temporal.NewSearchAttributes(CampaignIDAttr.ValueSet(campaignID)),
-	}
-	_, err := c.ExecuteWorkflow(ctx, opts, CampaignLaunch, CampaignLaunchInput{CampaignID: campaignID})
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if err != nil && !errors.As(err, &started) {
-		return fmt.Errorf("workflows: start campaign launch %s: %w", campaignID, err)
-	}
-	return nil
+	return startOnce(ctx, c, CampaignLaunchID(campaignID), temporal.NewSearchAttributes(CampaignIDAttr.ValueSet(campaignID)), CampaignLaunch, CampaignLaunchInput{CampaignID: campaignID})
 }
 
 // Campaigns starts, signals and queries campaign launches through a Temporal client, as

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -258,19 +257,7 @@ var ErrNotRunning = errors.New("workflows: verification not running")
 // verification is left alone, and a finished one is never restarted (REJECT_DUPLICATE), so
 // the outbox reconciler can start every request it finds without checking first.
 func StartConsentVerification(ctx context.Context, c client.Client, requestID string) error {
-	opts := client.StartWorkflowOptions{
-		ID:                                       ConsentVerificationID(requestID),
-		TaskQueue:                                TaskQueue,
-		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		WorkflowExecutionErrorWhenAlreadyStarted: true,
-	}
-	_, err := c.ExecuteWorkflow(ctx, opts, ConsentVerification, ConsentVerificationInput{RequestID: requestID})
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if err != nil && !errors.As(err, &started) {
-		return fmt.Errorf("workflows: start verification %s: %w", requestID, err)
-	}
-	return nil
+	return startOnce(ctx, c, ConsentVerificationID(requestID), temporal.SearchAttributes{}, ConsentVerification, ConsentVerificationInput{RequestID: requestID})
 }
 
 // SignalVerification sends signal (one of the Signal constants) to the running

@@ -2,12 +2,9 @@ package workflows
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -101,20 +98,7 @@ func ForgetContact(ctx workflow.Context, in ForgetContactInput) (ForgetProgress,
 // StartForgetContact starts the erasure of a contact whose erasures row is committed.
 // Starting it again is harmless: a running or finished erasure is left alone.
 func StartForgetContact(ctx context.Context, c client.Client, contactID string) error {
-	opts := client.StartWorkflowOptions{
-		ID:                                       ForgetContactID(contactID),
-		TaskQueue:                                TaskQueue,
-		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		WorkflowExecutionErrorWhenAlreadyStarted: true,
-		TypedSearchAttributes:                    temporal.NewSearchAttributes(ContactIDAttr.ValueSet(contactID)),
-	}
-	_, err := c.ExecuteWorkflow(ctx, opts, ForgetContact, ForgetContactInput{ContactID: contactID})
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if err != nil && !errors.As(err, &started) {
-		return fmt.Errorf("workflows: start forget %s: %w", contactID, err)
-	}
-	return nil
+	return startOnce(ctx, c, ForgetContactID(contactID), temporal.NewSearchAttributes(ContactIDAttr.ValueSet(contactID)), ForgetContact, ForgetContactInput{ContactID: contactID})
 }
 
 // Forgetter starts erasures through a Temporal client, as the API needs it.

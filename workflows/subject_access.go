@@ -2,12 +2,9 @@ package workflows
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/kontakt/kontakt/activities"
@@ -140,19 +137,7 @@ func SubjectAccess(ctx workflow.Context, in SubjectAccessInput) (SubjectAccessRe
 // SubjectAccessID(requestID). Starting it again is harmless: a running or finished one is
 // left alone (REJECT_DUPLICATE), so the outbox reconciler may start every request it finds.
 func StartSubjectAccess(ctx context.Context, c client.Client, requestID string) error {
-	opts := client.StartWorkflowOptions{
-		ID:                                       SubjectAccessID(requestID),
-		TaskQueue:                                TaskQueue,
-		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		WorkflowExecutionErrorWhenAlreadyStarted: true,
-	}
-	_, err := c.ExecuteWorkflow(ctx, opts, SubjectAccess, SubjectAccessInput{RequestID: requestID})
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if err != nil && !errors.As(err, &started) {
-		return fmt.Errorf("workflows: start subject request %s: %w", requestID, err)
-	}
-	return nil
+	return startOnce(ctx, c, SubjectAccessID(requestID), temporal.SearchAttributes{}, SubjectAccess, SubjectAccessInput{RequestID: requestID})
 }
 
 // SubjectStarter starts subject-request workflows through a Temporal client, as the API
