@@ -10,8 +10,31 @@ import (
 // catalogue holds every page string by key, per locale (cs, en).
 type catalogue map[string]map[string]string
 
-// newCatalogue returns the messages of the web pages.
+// newCatalogue returns the messages of the web pages: the core ones here and each room's
+// own part (a function in the room's file), merged; a key defined twice panics at start.
 func newCatalogue() catalogue {
+	c := catalogue{"en": {}, "cs": {}}
+	for _, part := range []catalogue{
+		coreMessages(),
+		contactMessages(),
+		projectMessages(),
+		campaignMessages(),
+		gdprMessages(),
+	} {
+		for lang, msgs := range part {
+			for k, v := range msgs {
+				if _, dup := c[lang][k]; dup {
+					panic("web: message " + lang + "/" + k + " defined twice")
+				}
+				c[lang][k] = v
+			}
+		}
+	}
+	return c
+}
+
+// coreMessages are the login, directory, card, work screens and administration strings.
+func coreMessages() catalogue {
 	return catalogue{
 		"en": {
 			"app":             "Kontakt",
@@ -58,6 +81,10 @@ func newCatalogue() catalogue {
 			"err.server":      "Something went wrong. Please try again.",
 			// Work screens (work.go).
 			"nav.label":            "Sections",
+			"nav.events":           "Events",
+			"nav.imports":          "Import",
+			"nav.exports":          "Export",
+			"nav.me":               "My settings",
 			"work.invalid":         "Not saved, please correct:",
 			"work.conflict":        "Not possible now:",
 			"work.notallowed":      "You may not do this here.",
@@ -278,6 +305,10 @@ func newCatalogue() catalogue {
 			"err.server":      "Něco se pokazilo. Zkuste to prosím znovu.",
 			// Work screens (work.go).
 			"nav.label":            "Sekce",
+			"nav.events":           "Akce",
+			"nav.imports":          "Import",
+			"nav.exports":          "Export",
+			"nav.me":               "Moje nastavení",
 			"work.invalid":         "Neuloženo, opravte prosím:",
 			"work.conflict":        "Teď to nejde:",
 			"work.notallowed":      "Tohle zde nemůžete.",

@@ -66,7 +66,8 @@ type handler struct {
 // handler and leaves everything else (/api/, /public/, /dav/ ...) to the other rooms.
 func Patterns() []string {
 	return []string{"/{$}", "/login", "/logout", "/search", "/contacts/", "/static/", "/manifest.webmanifest",
-		"/tasks", "/tasks/", "/projects", "/projects/", "/campaigns", "/campaigns/", "/admin", "/admin/"}
+		"/tasks", "/tasks/", "/projects", "/projects/", "/campaigns", "/campaigns/", "/admin", "/admin/",
+		"/events", "/events/", "/imports", "/imports/", "/exports", "/exports/", "/me", "/me/"}
 }
 
 // Mount routes Patterns on mux to h (a handler from NewHandler).
@@ -113,7 +114,11 @@ func NewHandler(d Deps) http.Handler {
 		r.Get("/campaigns/{id}", h.campaignPage)
 		r.Post("/campaigns/{id}/launch", h.launchCampaign)
 		r.Post("/campaigns/{id}/cancel", h.cancelCampaign)
-		h.mountAdmin(r) // administration (admin.go)
+		h.mountAdmin(r)     // administration (admin.go)
+		h.mountContacts(r)  // contact editing, notes, own settings (contacts_edit.go, me.go)
+		h.mountProjects(r)  // new tasks, projects, meetings, ratings, events (projects_edit.go, events.go)
+		h.mountCampaigns(r) // new campaigns, imports, exports (campaigns_edit.go, imports.go, exports.go)
+		h.mountGdprs(r)     // forms, purposes, consents, books, custom fields (admin_gdpr.go)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { h.errorPage(w, r, http.StatusNotFound, "err.notfound") })
 	return r

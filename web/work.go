@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 
 	"github.com/kontakt/kontakt/model"
 	"github.com/kontakt/kontakt/session"
@@ -110,6 +112,16 @@ func (p page) Time(t time.Time) string {
 		return t.Local().Format("2. 1. 2006 15:04")
 	}
 	return t.Local().Format("2 Jan 2006 15:04")
+}
+
+// Num formats a whole number in the page's language (1 234 567 in Czech, 1,234,567 in
+// English).
+func (p page) Num(n int) string {
+	tag := language.English
+	if p.Lang == "cs" {
+		tag = language.Czech
+	}
+	return message.NewPrinter(tag).Sprintf("%d", n)
 }
 
 // formFailure is why a form was refused: the status and the message shown on the page.
