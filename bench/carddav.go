@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,6 +45,8 @@ type carddavOptions struct {
 	pollTime    time.Duration
 	syncTimeout time.Duration
 	putLimit    time.Duration
+	startup     time.Duration // vdirsyncer's own start-up, measured in the run
+	radicale    bool          // false: Kontakt only, for quick runs while tuning
 }
 
 // davCard is one generated contact: its UUID (the UID and the file name) and fields.
@@ -115,6 +118,8 @@ type davFigures struct {
 	initial, noop, changed, revoked time.Duration
 	initialNote                     string // e.g. "> 120 s"
 	pollRate                        float64
+	floorNoop, floorInitial         time.Duration // vdirsyncer with every answer from memory (davfloor.go)
+	listing                         time.Duration // a Depth 1 PROPFIND of every ETag, as vdirsyncer sends, median of 3
 	errs                            []string
 }
 
@@ -241,6 +246,42 @@ func (t *davTarget) poll(ctx context.Context, length time.Duration) (float64, er
 	return float64(n.Load()) / time.Since(start).Seconds(), nil
 }
 
+// listing times the server's side of vdirsyncer's no-op sync: a Depth 1 PROPFIND of every
+// member's ETag and content type, the body read to the end; the median of three.
+func (t *davTarget) listing(ctx context.Context, n int) (time.Duration, error) {
+	const body = `<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:"><d:prop><d:resourcetype/>` +
+		`<d:getcontenttype/><d:getetag/></d:prop></d:propfind>`
+	var took []time.Duration
+	for range 3 {
+		start := time.Now()
+		code, resp, err := t.do(ctx, "PROPFIND", t.collection, map[string]string{"Depth": "1", "Content-Type": "application/xml"}, body)
+		if err != nil {
+			return 0, err
+		}
+		if code != http.StatusMultiStatus || strings.Count(resp, ".vcf") < n {
+			return 0, fmt.Errorf("%s listing: %d, %d members", t.name, code, strings.Count(resp, ".vcf"))
+		}
+		took = append(took, time.Since(start))
+	}
+	slices.Sort(took)
+	return took[1], nil
+}
+
+// vdirsyncerStartup is how long `vdirsyncer --version` takes: the client's own share of
+// every sync, whatever the server; the median of three.
+func vdirsyncerStartup(ctx context.Context) time.Duration {
+	var took []time.Duration
+	for range 3 {
+		start := time.Now()
+		if err := exec.CommandContext(ctx, "vdirsyncer", "--version").Run(); err != nil {
+			return 0
+		}
+		took = append(took, time.Since(start))
+	}
+	slices.Sort(took)
+	return took[1]
+}
+
 // vdirsyncer syncs one target into a local filesystem storage.
 type vdirsyncer struct {
 	dir, config string
@@ -278,7 +319,8 @@ func (v *vdirsyncer) run(ctx context.Context, timeout time.Duration, args ...str
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "vdirsyncer", append([]string{"-c", v.config}, args...)...)
-	cmd.Env = append(os.Environ(), "HOME="+v.dir)
+	// A fixed hash seed keeps vdirsyncer's request order the same between runs (davfloor.go).
+	cmd.Env = append(os.Environ(), "HOME="+v.dir, "PYTHONHASHSEED=0")
 	cmd.Stdin = strings.NewReader(strings.Repeat("y\n", 20))
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -421,6 +463,14 @@ func measureTarget(ctx context.Context, t *davTarget, cards []davCard, dir strin
 	if err != nil {
 		f.noop = 0
 		return fail("no-op sync", err)
+	}
+	if f.listing, err = t.listing(ctx, n); err != nil {
+		return fail("listing", err)
+	}
+	logf("%s %d: vdirsyncer's floor (answers replayed from memory)", t.name, n)
+	if f.floorNoop, f.floorInitial, err = clientFloor(ctx, t, v, n, o); err != nil {
+		fail("client floor", err) // the other figures still count
+		f.floorNoop, f.floorInitial = 0, 0
 	}
 
 	pct := max(1, n/100)
@@ -727,7 +777,13 @@ func runCardDAV(ctx context.Context, o options) error {
 
 	radDir := filepath.Join(dir, "radicale")
 	var radErr error
-	mkR, stopR, err := radicaleSetup(ctx, radDir, o.carddav.sizes)
+	var mkR func(n int) (*davTarget, error)
+	var stopR func()
+	if o.carddav.radicale {
+		mkR, stopR, err = radicaleSetup(ctx, radDir, o.carddav.sizes)
+	} else {
+		err = errors.New("Radicale not run (-carddav-radicale=false)")
+	}
 	if err != nil {
 		radErr = err
 		logf("%v", err)
@@ -741,6 +797,7 @@ func runCardDAV(ctx context.Context, o options) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	o.carddav.startup = vdirsyncerStartup(ctx)
 	printCardDAV(os.Stdout, o.carddav, res, radErr, time.Since(began))
 	return nil
 }
@@ -816,6 +873,9 @@ func printCardDAV(w io.Writer, o carddavOptions, res map[string]map[int]davFigur
 		{"sync after 1% changed", func(f davFigures) string { return secs(f.changed) }, func(f davFigures) float64 { return f.changed.Seconds() }},
 		{"sync after 1% revoked", func(f davFigures) string { return secs(f.revoked) }, func(f davFigures) float64 { return f.revoked.Seconds() }},
 		{"no-change sync-collection polls (requests/s)", func(f davFigures) string { return rate(f.pollRate) }, func(f davFigures) float64 { return f.pollRate }},
+		{"vdirsyncer's floor: initial sync, every answer from memory", func(f davFigures) string { return secs(f.floorInitial) }, func(f davFigures) float64 { return f.floorInitial.Seconds() }},
+		{"vdirsyncer's floor: no-op sync, every answer from memory", func(f davFigures) string { return secs(f.floorNoop) }, func(f davFigures) float64 { return f.floorNoop.Seconds() }},
+		{"server's share of a no-op sync (Depth 1 PROPFIND of the ETags)", func(f davFigures) string { return secs(f.listing) }, func(f davFigures) float64 { return f.listing.Seconds() }},
 	}
 	for _, r := range rows {
 		line := "| " + r.name + " |"
@@ -840,6 +900,8 @@ func printCardDAV(w io.Writer, o carddavOptions, res map[string]map[int]davFigur
 		}
 		p("%s %s |", line, ratio)
 	}
+	p("")
+	p("vdirsyncer's own start-up (`vdirsyncer --version`) took %s in this run; it is part of every sync time above.", secs(o.startup))
 	p("")
 	// Targets of issue #4.
 	k, kb := res["Kontakt"][big], res["Kontakt"][small]

@@ -79,6 +79,7 @@ func main() {
 	flag.IntVar(&o.campaign.reps, "campaign-reps", 5, "campaign suite: reps the tasks are dealt to")
 	batches := flag.String("campaign-batches", "100,500,1000", "campaign suite: batch sizes, one launch each, comma-separated")
 	sizes := flag.String("carddav-sizes", "1000,10000", "carddav suite: contacts per address book, comma-separated, ascending")
+	flag.BoolVar(&o.carddav.radicale, "carddav-radicale", true, "carddav suite: also run Radicale (false: Kontakt only, no ratios)")
 	flag.DurationVar(&o.carddav.pollTime, "poll-time", 5*time.Second, "carddav suite: length of the no-change sync-collection poll run")
 	flag.DurationVar(&o.carddav.syncTimeout, "sync-timeout", 120*time.Second, "carddav suite: a vdirsyncer sync taking longer is stopped and reported as such")
 	flag.DurationVar(&o.carddav.putLimit, "put-limit", 120*time.Second, "carddav suite: a load by PUT taking longer is stopped (Radicale: the rest is written into its storage)")
