@@ -239,8 +239,13 @@ func TestDevices(t *testing.T) {
 		t.Fatal("two devices got the same app password")
 	}
 	// the app password is what the store knows the device by; the login password is not
-	if u, d, err := e.st.DeviceUser(context.Background(), auth.HashSecret(phonePW)); err != nil || u.ID != jana.ID || d.ID != phone.ID {
+	u, d, err := e.st.DeviceUser(context.Background(), auth.HashSecret(phonePW))
+	if err != nil || u.ID != jana.ID || d.ID != phone.ID || d.LastUsedAt == nil {
 		t.Fatalf("device by its app password: %v %+v %+v", err, u, d)
+	}
+	// the use is recorded once per store.DeviceUsedEvery, not at every request
+	if _, again, err := e.st.DeviceUser(context.Background(), auth.HashSecret(phonePW)); err != nil || again.LastUsedAt == nil || !again.LastUsedAt.Equal(*d.LastUsedAt) {
+		t.Fatalf("second use within the minute: %v %v, first %v", err, again.LastUsedAt, d.LastUsedAt)
 	}
 	if _, _, err := e.st.DeviceUser(context.Background(), auth.HashSecret("heslo-jana-1")); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("login password as app password: %v", err)

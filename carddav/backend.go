@@ -323,11 +323,11 @@ func (b *backend) PutAddressObject(ctx context.Context, p string, card vcard.Car
 		return nil, b.fail(ctx, err)
 	}
 	c.ID = dp.name // kept when a free UUID, so the contact lives at the URL the client chose
-	created, err := b.h.store.CreateContact(ctx, actor, c)
+	id, err := b.h.store.AddContact(ctx, actor, c)
 	if err != nil {
 		return nil, b.fail(ctx, err)
 	}
-	return &carddav.AddressObject{Path: objectPath(dp.login, coll.BookID, created.ID)}, nil
+	return &carddav.AddressObject{Path: objectPath(dp.login, coll.BookID, id)}, nil
 }
 
 // patchOf sets every field a device may change.

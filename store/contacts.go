@@ -363,8 +363,18 @@ func (s *Store) loadDetails(ctx context.Context, q querier, actor Actor, cs []mo
 // otherwise (empty, not a UUID, or taken by any contact, visible or not, so the answer
 // reveals nothing) the contact gets a new id.
 func (s *Store) CreateContact(ctx context.Context, actor Actor, c model.Contact) (model.Contact, error) {
+	id, err := s.AddContact(ctx, actor, c)
+	if err != nil {
+		return model.Contact{}, err
+	}
+	return s.readBack(ctx, actor, id)
+}
+
+// AddContact stores a new contact as CreateContact does and returns only its id, for a
+// writer that needs nothing else back (a CardDAV PUT answers without a body).
+func (s *Store) AddContact(ctx context.Context, actor Actor, c model.Contact) (string, error) {
 	if !ValidID(c.BookID) {
-		return c, &model.FieldError{Field: "book_id", Msg: "must name an address book"}
+		return "", &model.FieldError{Field: "book_id", Msg: "must name an address book"}
 	}
 	var want *string
 	if ValidID(c.ID) {
@@ -397,9 +407,9 @@ func (s *Store) CreateContact(ctx context.Context, actor Actor, c model.Contact)
 		return audit(ctx, tx, actor, "contact.create", []string{id}, nil, nil)
 	})
 	if err != nil {
-		return model.Contact{}, wrap(err)
+		return "", wrap(err)
 	}
-	return s.readBack(ctx, actor, id)
+	return id, nil
 }
 
 // readBack returns a contact just written, without a read audit entry (the write has one).

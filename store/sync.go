@@ -181,17 +181,27 @@ func (s *Store) RevokeAllDevices(ctx context.Context, actor Actor, userID string
 	return n, wrap(err)
 }
 
+// DeviceUsedEvery is how fresh a device's last-used time is kept: DeviceUser writes it at
+// most once per this interval, so that a sync of many requests is not a commit per request.
+const DeviceUsedEvery = "1 minute"
+
 // DeviceUser returns the enabled user and the live device behind an app password, and
-// records the use.
+// records the use (at most once per DeviceUsedEvery), in one round trip.
 func (s *Store) DeviceUser(ctx context.Context, hash []byte) (model.User, model.Device, error) {
 	var d model.Device
-	err := s.pool.QueryRow(ctx, `UPDATE devices SET last_used_at = now() WHERE secret_hash = $1 AND revoked_at IS NULL
-		RETURNING `+deviceColumns, hash).Scan(&d.ID, &d.UserID, &d.Name, &d.Prefix, &d.CreatedAt, &d.LastUsedAt, &d.LastSyncAt, &d.RevokedAt)
-	if err != nil {
-		return model.User{}, d, wrap(err)
-	}
-	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1 AND NOT disabled`, d.UserID))
-	return u, d, err
+	var u model.User
+	err := s.pool.QueryRow(ctx, `WITH d AS (
+			SELECT `+deviceColumns+` FROM devices WHERE secret_hash = $1 AND revoked_at IS NULL),
+		used AS (
+			UPDATE devices x SET last_used_at = now() FROM d
+			WHERE x.id = d.id AND (d.last_used_at IS NULL OR d.last_used_at < now() - interval '`+DeviceUsedEvery+`')
+			RETURNING x.last_used_at)
+		SELECT d.id, d.user_id, d.name, d.prefix, d.created_at, COALESCE((SELECT last_used_at FROM used), d.last_used_at),
+			d.last_sync_at, d.revoked_at, u.`+strings.ReplaceAll(userColumns, ", ", ", u.")+`
+		FROM d JOIN users u ON u.id = d.user_id AND NOT u.disabled`, hash).Scan(
+		&d.ID, &d.UserID, &d.Name, &d.Prefix, &d.CreatedAt, &d.LastUsedAt, &d.LastSyncAt, &d.RevokedAt,
+		&u.ID, &u.Login, &u.Name, &u.Email, &u.IsAdmin, &u.Disabled, &u.Locale, &u.Permissions, &u.CreatedAt)
+	return u, d, wrap(err)
 }
 
 const holdingSelect = `SELECT h.device_id, d.name, d.user_id, h.contact_id, h.book_id, h.version, h.served_at
