@@ -10,6 +10,8 @@ package web
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -50,6 +52,54 @@ type cardEdit struct {
 	Notes   map[string]bool // notes the user may change, by id (their own, or all for editors)
 	Users   []model.User    // who a restricted note can name
 	Groups  []model.Group
+	Fields  []cardField // the contact's custom field values, in the book's order
+}
+
+// cardField is one custom field value on the card.
+type cardField struct {
+	Label string
+	Type  model.FieldType
+	Value any
+}
+
+// CedValue formats a custom field value in the page's language: numbers with the locale's
+// separators, dates as the page writes them.
+func (p page) CedValue(f cardField) string {
+	switch v := f.Value.(type) {
+	case float64:
+		if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+			return p.Num(int(v))
+		}
+		s := strconv.FormatFloat(v, 'f', -1, 64)
+		if p.Lang == "cs" {
+			s = strings.Replace(s, ".", ",", 1)
+		}
+		return s
+	case string:
+		if f.Type == model.FieldDate {
+			return p.DateText(&v)
+		}
+		return v
+	}
+	return fmt.Sprint(f.Value)
+}
+
+// cardFields lists the custom values of c with their labels from book b (nil when the
+// user sees c only through a project: the keys stand in for the labels).
+func cardFields(c model.Contact, b *model.Book) []cardField {
+	var out []cardField
+	if b != nil {
+		for _, d := range b.Fields {
+			if v, ok := c.Custom[d.Key]; ok {
+				out = append(out, cardField{Label: d.Label, Type: d.Type, Value: v})
+			}
+		}
+		return out
+	}
+	for _, k := range slices.Sorted(maps.Keys(c.Custom)) {
+		out = append(out, cardField{Label: k, Value: c.Custom[k]})
+	}
+	return out
 }
 
 // contactRole is the user's role on the book of c, "" when they see c only through a
@@ -73,11 +123,15 @@ func (h *handler) editableBooks(r *http.Request) ([]model.Book, error) {
 
 // cardEditFor works out cardEdit for the card of c with notes.
 func (h *handler) cardEditFor(r *http.Request, c model.Contact, notes []model.Note) (cardEdit, error) {
-	role, err := h.contactRole(r, c)
-	if err != nil {
+	var book *model.Book
+	b, err := h.store.GetBook(r.Context(), actor(r), c.BookID)
+	switch {
+	case err == nil:
+		book = &b
+	case !errors.Is(err, store.ErrNotFound):
 		return cardEdit{}, err
 	}
-	e := cardEdit{CanEdit: role.AtLeast(model.RoleEditor), Notes: map[string]bool{}}
+	e := cardEdit{CanEdit: book != nil && book.Role.AtLeast(model.RoleEditor), Notes: map[string]bool{}, Fields: cardFields(c, book)}
 	e.Relate = e.CanEdit
 	if c.Kind == model.KindOrganisation && !e.Relate {
 		// On an organisation's card anyone who edits some book may link one of its people.

@@ -117,7 +117,7 @@ func TestContactCreate(t *testing.T) {
 		"addr_region": {"", ""}, "addr_country": {"CZ", ""}, "addr_label": {"work", ""},
 		"web_url": {"example.com"}, "web_label": {"web"},
 		"social_network": {"linkedin"}, "social_handle": {"bozena-nemcova"},
-		"tags": {"Dodavatel, Praha ,, dodavatel"}, "custom_segment": {"velký"}, "custom_employees": {"42"}}
+		"tags": {"Dodavatel, Praha ,, dodavatel"}, "custom_segment": {"velký"}, "custom_employees": {"1234"}}
 
 	// Without the token, or as a viewer: refused, nothing stored.
 	before := e.countContacts(f)
@@ -196,12 +196,19 @@ func TestContactCreate(t *testing.T) {
 		c.Socials[0].URL != "https://www.linkedin.com/in/bozena-nemcova" {
 		t.Errorf("links: %+v %+v", c.Websites, c.Socials)
 	}
-	if !slices.Equal(c.Tags, []string{"dodavatel", "praha"}) || c.Custom["segment"] != "velký" || c.Custom["employees"] != float64(42) {
+	if !slices.Equal(c.Tags, []string{"dodavatel", "praha"}) || c.Custom["segment"] != "velký" || c.Custom["employees"] != float64(1234) {
 		t.Errorf("tags and custom fields: %v %v", c.Tags, c.Custom)
 	}
-	// The card offers the editor the edit link.
-	if p := jana.get("/contacts/" + c.ID); !strings.Contains(p.body, `href="/contacts/`+c.ID+`/edit"`) {
+	// The card offers the editor the edit link, and shows categories and custom fields in
+	// her language.
+	p = jana.get("/contacts/" + c.ID)
+	if !strings.Contains(p.body, `href="/contacts/`+c.ID+`/edit"`) {
 		t.Error("the editor's card has no edit link")
+	}
+	for _, want := range []string{`<span class="tag">dodavatel</span>`, "<dd>velký</dd>", "<dd>1\u00a0234</dd>", "<dd>4. 2. 1980</dd>"} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("card lacks %q", want)
+		}
 	}
 
 	// An organisation; the admin, who edits both books, first chooses the book.
