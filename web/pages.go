@@ -220,6 +220,8 @@ type cardData struct {
 	ActivityError string
 	// CanForget shows the "forget this person" link (admin.go).
 	CanForget bool
+	// Edit is what the user may change on the card (contacts_edit.go).
+	Edit cardEdit
 }
 
 // card is one contact; one the user may not see is 404, as in the API.
@@ -257,6 +259,10 @@ func (h *handler) showCard(w http.ResponseWriter, r *http.Request, id string, st
 		return
 	}
 	if d.CanForget, err = h.mayForget(r, c); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	if d.Edit, err = h.cardEditFor(r, c, d.Notes); err != nil {
 		h.serverError(w, r, err)
 		return
 	}
