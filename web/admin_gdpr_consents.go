@@ -154,7 +154,14 @@ func (h *handler) consentRow(p page, c model.Consent, names map[string]string) c
 	}
 	for i := len(c.History) - 1; i >= 0; i-- { // newest first
 		e := c.History[i]
-		hr := historyRow{ConsentEvent: e, Facts: h.facts(p, e.Evidence, names)}
+		// An event's evidence is shown where it differs from the consent's own.
+		ev := map[string]any{}
+		for k, v := range e.Evidence {
+			if cur, ok := c.Evidence[k]; !ok || fmt.Sprint(cur) != fmt.Sprint(v) {
+				ev[k] = v
+			}
+		}
+		hr := historyRow{ConsentEvent: e, Facts: h.facts(p, ev, names)}
 		if e.ActorID != nil {
 			hr.Who = names[*e.ActorID]
 		}
