@@ -48,6 +48,8 @@ type Deps struct {
 	// the links to workflow histories.
 	TemporalUIURL     string
 	TemporalNamespace string
+	// Gdpr configures consents, forms and scans (admin_gdpr.go).
+	Gdpr GdprOptions
 }
 
 type handler struct {
@@ -60,6 +62,8 @@ type handler struct {
 	work     workDeps
 	// forgetter starts erasures (administration, admin.go).
 	forgetter Forgetter
+	// gdpr: consents, forms and scans (admin_gdpr.go).
+	gdpr GdprOptions
 }
 
 // Patterns are the http.ServeMux patterns the web app answers; main routes them to the
@@ -81,7 +85,7 @@ func Mount(mux *http.ServeMux, h http.Handler) {
 func NewHandler(d Deps) http.Handler {
 	h := &handler{store: d.Store, sessions: d.Sessions, log: d.Logger, msgs: newCatalogue(), icons: map[int][]byte{},
 		work:      workDeps{closer: d.ProjectCloser, campaigns: d.Campaigns, ui: d.TemporalUIURL, ns: d.TemporalNamespace},
-		forgetter: d.Forgetter}
+		forgetter: d.Forgetter, gdpr: d.Gdpr}
 	for _, n := range []int{192, 512} {
 		h.icons[n] = iconPNG(n)
 	}

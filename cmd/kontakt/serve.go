@@ -165,10 +165,14 @@ func webHandler(cfg config.Config, log *slog.Logger, st *store.Store, c client.C
 	sm := session.New(st, session.Options{TTL: cfg.SessionTTL, CookieSecure: cfg.CookieSecure,
 		MaxFailures: cfg.LoginMaxFailures, Window: cfg.LoginWindow, Params: auth.DefaultParams})
 	d := web.Deps{Store: st, Sessions: sm, Logger: log, TemporalUIURL: cfg.TemporalUIURL, TemporalNamespace: cfg.TemporalNamespace}
+	// The consent pages accept the same scans as the API (size limit, virus-scan hook).
+	d.Gdpr = web.GdprOptions{ScanMaxBytes: cfg.ScanMaxBytes, ScanHook: strings.Fields(cfg.ScanHook),
+		ScanHookTimeout: cfg.ScanHookTimeout, PublicURL: cfg.PublicURL}
 	if c != nil {
 		d.ProjectCloser = workflows.ProjectCloser{Client: c}
 		d.Campaigns = workflows.Campaigns{Client: c}
 		d.Forgetter = workflows.Forgetter{Client: c}
+		d.Gdpr.Lifecycle = lifecycleTeller(st, c)
 	}
 	return web.NewHandler(d)
 }
