@@ -22,6 +22,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -48,6 +49,10 @@ type Deps struct {
 	// the links to workflow histories.
 	TemporalUIURL     string
 	TemporalNamespace string
+	// ImportMaxBytes (KONTAKT_IMPORT_MAX_BYTES, 32 MiB when 0) and ExportTTL
+	// (KONTAKT_EXPORT_TTL, 24 hours when 0) are the API's limits, for imports and exports.
+	ImportMaxBytes int64
+	ExportTTL      time.Duration
 }
 
 type handler struct {
@@ -60,6 +65,8 @@ type handler struct {
 	work     workDeps
 	// forgetter starts erasures (administration, admin.go).
 	forgetter Forgetter
+	// files are the import and export limits (imports.go, exports.go).
+	files fileDeps
 }
 
 // Patterns are the http.ServeMux patterns the web app answers; main routes them to the
@@ -81,7 +88,7 @@ func Mount(mux *http.ServeMux, h http.Handler) {
 func NewHandler(d Deps) http.Handler {
 	h := &handler{store: d.Store, sessions: d.Sessions, log: d.Logger, msgs: newCatalogue(), icons: map[int][]byte{},
 		work:      workDeps{closer: d.ProjectCloser, campaigns: d.Campaigns, ui: d.TemporalUIURL, ns: d.TemporalNamespace},
-		forgetter: d.Forgetter}
+		forgetter: d.Forgetter, files: fileDeps{importMaxBytes: d.ImportMaxBytes, exportTTL: d.ExportTTL}}
 	for _, n := range []int{192, 512} {
 		h.icons[n] = iconPNG(n)
 	}

@@ -164,7 +164,8 @@ func mountApp(mux *http.ServeMux, cfg config.Config, log *slog.Logger, st *store
 func webHandler(cfg config.Config, log *slog.Logger, st *store.Store, c client.Client) http.Handler {
 	sm := session.New(st, session.Options{TTL: cfg.SessionTTL, CookieSecure: cfg.CookieSecure,
 		MaxFailures: cfg.LoginMaxFailures, Window: cfg.LoginWindow, Params: auth.DefaultParams})
-	d := web.Deps{Store: st, Sessions: sm, Logger: log, TemporalUIURL: cfg.TemporalUIURL, TemporalNamespace: cfg.TemporalNamespace}
+	d := web.Deps{Store: st, Sessions: sm, Logger: log, TemporalUIURL: cfg.TemporalUIURL, TemporalNamespace: cfg.TemporalNamespace,
+		ImportMaxBytes: cfg.ImportMaxBytes, ExportTTL: cfg.ExportTTL}
 	if c != nil {
 		d.ProjectCloser = workflows.ProjectCloser{Client: c}
 		d.Campaigns = workflows.Campaigns{Client: c}
