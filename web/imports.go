@@ -66,7 +66,7 @@ type importUpload struct {
 	Mapping      map[string]string
 }
 
-// SHA256 is the file's hash, which the confirming form carries.
+// SHA256 is the file's hash (hex).
 func (u importUpload) SHA256() string {
 	s := sha256.Sum256(u.Data)
 	return hex.EncodeToString(s[:])
@@ -244,6 +244,7 @@ type importRowView struct {
 type importPreviewData struct {
 	Upload   importUpload
 	FileData string // base64 of a small file, carried to the confirming form
+	SHA256   string // of the file: a large one must be chosen again, the same
 	BookName string
 	Report   store.ImportReport
 	Rows     []importRowView
@@ -296,7 +297,7 @@ func (h *handler) previewImport(w http.ResponseWriter, r *http.Request) {
 
 // dryRun renders the preview of u with status and an error message.
 func (h *handler) dryRun(w http.ResponseWriter, r *http.Request, u importUpload, status int, msg string) {
-	d := importPreviewData{Upload: u, Targets: contactfile.Targets, Error: msg}
+	d := importPreviewData{Upload: u, Targets: contactfile.Targets, Error: msg, SHA256: u.SHA256()}
 	if len(u.Data) <= inlineImportMax {
 		d.FileData = base64.StdEncoding.EncodeToString(u.Data)
 	}

@@ -257,3 +257,39 @@ func TestImports(t *testing.T) {
 		t.Errorf("previews stored contacts")
 	}
 }
+
+// TestImportLargeFile: a file too large to travel in the preview's form is chosen again
+// for the import, and must be the file that was checked.
+func TestImportLargeFile(t *testing.T) {
+	e, pool := newFilesEnv(t, 0)
+	ctx := context.Background()
+	m, err := storetest.SeedMatrix(ctx, e.st, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b1 := m.Books["B1"].ID
+	bohdan := e.sessionFor(m.Users["bohdan"].ID)
+	tok := token(t, bohdan.get("/imports"))
+	big := []byte("Jméno;Příjmení;Poznámka\nVelká;Nová;" + strings.Repeat("x", 3<<20) + "\n")
+	p := bohdan.upload("/imports/preview", url.Values{"csrf": {tok}, "book_id": {b1}}, "velky.csv", big)
+	confirm := confirmFields(p)
+	if c := counts(p); p.status != http.StatusOK || c["created"] != "1" || confirm.Get("file_data") != "" || confirm.Get("sha256") == "" ||
+		!strings.Contains(p.body, `type="file"`) {
+		t.Fatalf("large preview: %d %v %v", p.status, c, confirm)
+	}
+	before, _ := bookCount(t, pool, b1)
+	other := append([]byte(nil), big...)
+	other[len(other)-2] = 'y'
+	if p := bohdan.upload("/imports", confirm, "velky.csv", other); p.status != http.StatusConflict || !strings.Contains(p.body, `role="alert"`) {
+		t.Errorf("another file than the checked one: %d", p.status)
+	}
+	if n, _ := bookCount(t, pool, b1); n != before {
+		t.Fatal("the other file was imported")
+	}
+	if p := bohdan.upload("/imports", confirm, "velky.csv", big); p.status != http.StatusSeeOther {
+		t.Errorf("the checked file: %d %s", p.status, p.body)
+	}
+	if n, _ := bookCount(t, pool, b1); n != before+1 {
+		t.Errorf("contacts after the import: %d, was %d", n, before)
+	}
+}
