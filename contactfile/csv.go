@@ -1,7 +1,6 @@
 package contactfile
 
 import (
-	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -91,17 +90,7 @@ func ParseCSV(data []byte, opt CSVOptions) ([]Row, []string, error) {
 	if err != nil {
 		return nil, nil, &model.FieldError{Field: "charset", Msg: strings.TrimPrefix(err.Error(), "contactfile: ")}
 	}
-	first, _, _ := bytes.Cut(data, []byte("\n"))
-	comma := ','
-	best := bytes.Count(first, []byte(","))
-	for _, c := range []rune{';', '\t'} {
-		if n := bytes.Count(first, []byte(string(c))); n > best {
-			comma, best = c, n
-		}
-	}
-	r := csv.NewReader(bytes.NewReader(data))
-	r.Comma = comma
-	r.FieldsPerRecord = -1
+	r := csvReader(data)
 	headers, err := r.Read()
 	if err != nil {
 		return nil, nil, &model.FieldError{Field: "file", Msg: "no header line"}

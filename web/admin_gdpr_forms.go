@@ -233,16 +233,6 @@ func (h *handler) formsPage(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "gdpr_forms.html", h.newPage(r, "gdpr.forms", d))
 }
 
-// bookNames maps the ids of the books the user sees to their names.
-func (h *handler) bookNames(r *http.Request) (map[string]string, error) {
-	books, err := h.store.ListBooks(r.Context(), actor(r))
-	names := map[string]string{}
-	for _, b := range books {
-		names[b.ID] = b.Name
-	}
-	return names, err
-}
-
 func (h *handler) newFormPage(w http.ResponseWriter, r *http.Request) {
 	if h.requireAdminPage(w, r) {
 		h.showForm(w, r, http.StatusOK, formData{Input: webForm{Language: "cs", ConfirmHours: "168", RevocationMail: true}})

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -77,30 +75,18 @@ func newGdprEnv(t *testing.T, o web.GdprOptions) *env {
 	return &env{t: t, srv: srv, st: st}
 }
 
-// upload posts a multipart form: fields, then the file scan when not nil.
-func (b *browser) upload(path string, fields map[string]string, scan []byte) page {
+// uploadScan posts a multipart form: fields, then the file scan when not nil.
+func (b *browser) uploadScan(path string, fields map[string]string, scan []byte) page {
 	b.e.t.Helper()
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	for _, k := range []string{"csrf", "purpose_id", "signed_on", "valid_until", "branch", "extra"} {
-		if v, ok := fields[k]; ok {
-			mw.WriteField(k, v) //nolint:errcheck
-		}
+	v := url.Values{}
+	for k, x := range fields {
+		v.Set(k, x)
 	}
+	name := ""
 	if scan != nil {
-		fw, _ := mw.CreateFormFile("scan", "scan.pdf")
-		fw.Write(scan) //nolint:errcheck
+		name = "scan.pdf"
 	}
-	mw.Close()
-	req, _ := http.NewRequest("POST", b.e.srv.URL+path, &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	res, err := b.http.Do(req)
-	if err != nil {
-		b.e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	rb, _ := io.ReadAll(res.Body)
-	return page{status: res.StatusCode, header: res.Header, body: string(rb)}
+	return b.multipart(path, v, "scan", name, scan)
 }
 
 func wantPage(t *testing.T, what string, p page, status int, contains ...string) {
@@ -373,21 +359,21 @@ func TestGdprSignedConsentAndScan(t *testing.T) {
 		}
 		return m
 	}
-	wantPage(t, "no token", admin.upload(signed, fields("csrf", "-"), pdf), 403)
-	wantPage(t, "wrong token", admin.upload(signed, fields("csrf", "nope"), pdf), 403)
+	wantPage(t, "no token", admin.uploadScan(signed, fields("csrf", "-"), pdf), 403)
+	wantPage(t, "wrong token", admin.uploadScan(signed, fields("csrf", "nope"), pdf), 403)
 	wantPage(t, "not multipart", admin.do("POST", signed, url.Values{"csrf": {tok}}), 415, "multipart/form-data")
-	wantPage(t, "no scan", admin.upload(signed, fields(), nil), 400, "scan")
-	wantPage(t, "text as a PDF", admin.upload(signed, fields(), []byte("just text")), 415, "must be a PDF, JPEG or PNG", `value="Brno"`)
-	wantPage(t, "too large", admin.upload(signed, fields(), append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("x"), 4096)...)), 413, "too large")
-	wantPage(t, "virus", admin.upload(signed, fields(), []byte("%PDF-1.4\nEICAR-STANDARD-ANTIVIRUS-TEST-FILE\n")), 422, "virus scan rejected")
-	wantPage(t, "future date", admin.upload(signed, fields("signed_on", time.Now().AddDate(0, 0, 2).Format(time.DateOnly)), pdf), 400, "signed_on")
-	wantPage(t, "unknown field", admin.upload(signed, fields("extra", "x"), pdf), 400, "extra")
-	wantPage(t, "viewer uploads", jana.upload(signed, fields("csrf", matches(csrfRe, jana.get(path).body)[0]), pdf), 403)
+	wantPage(t, "no scan", admin.uploadScan(signed, fields(), nil), 400, "scan")
+	wantPage(t, "text as a PDF", admin.uploadScan(signed, fields(), []byte("just text")), 415, "must be a PDF, JPEG or PNG", `value="Brno"`)
+	wantPage(t, "too large", admin.uploadScan(signed, fields(), append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("x"), 4096)...)), 413, "too large")
+	wantPage(t, "virus", admin.uploadScan(signed, fields(), []byte("%PDF-1.4\nEICAR-STANDARD-ANTIVIRUS-TEST-FILE\n")), 422, "virus scan rejected")
+	wantPage(t, "future date", admin.uploadScan(signed, fields("signed_on", time.Now().AddDate(0, 0, 2).Format(time.DateOnly)), pdf), 400, "signed_on")
+	wantPage(t, "unknown field", admin.uploadScan(signed, fields("extra", "x"), pdf), 400, "extra")
+	wantPage(t, "viewer uploads", jana.uploadScan(signed, fields("csrf", matches(csrfRe, jana.get(path).body)[0]), pdf), 403)
 	if cs, _ := e.st.ListContactConsents(ctx, a, f.contact.ID); len(cs) != 0 {
 		t.Fatalf("refused uploads recorded consents: %+v", cs)
 	}
 
-	p := admin.upload(signed, fields(), pdf)
+	p := admin.uploadScan(signed, fields(), pdf)
 	if p.status != http.StatusSeeOther {
 		t.Fatalf("upload: %d %s", p.status, p.body)
 	}

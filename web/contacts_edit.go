@@ -112,13 +112,24 @@ func (h *handler) contactRole(r *http.Request, c model.Contact) (model.Role, err
 	return b.Role, err
 }
 
-// editableBooks are the books the user may add contacts to (editor or manager).
+// editableBooks are the books the user may add contacts to or import into (editor or
+// manager).
 func (h *handler) editableBooks(r *http.Request) ([]model.Book, error) {
 	books, err := h.store.ListBooks(r.Context(), actor(r))
 	if err != nil {
 		return nil, err
 	}
 	return slices.DeleteFunc(books, func(b model.Book) bool { return !b.Role.AtLeast(model.RoleEditor) }), nil
+}
+
+// bookNames maps the ids of the books the user sees to their names.
+func (h *handler) bookNames(r *http.Request) (map[string]string, error) {
+	books, err := h.store.ListBooks(r.Context(), actor(r))
+	names := map[string]string{}
+	for _, b := range books {
+		names[b.ID] = b.Name
+	}
+	return names, err
 }
 
 // cardEditFor works out cardEdit for the card of c with notes.

@@ -1,9 +1,11 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -107,6 +109,33 @@ func (b *browser) do(method, path string, form url.Values, headers ...string) pa
 	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
 	return page{status: res.StatusCode, header: res.Header, body: string(body)}
+}
+
+// multipart posts a multipart form with fields and, when name is set, data as the file
+// field.
+func (b *browser) multipart(path string, fields url.Values, field, name string, data []byte) page {
+	b.e.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for k, vs := range fields {
+		for _, v := range vs {
+			mw.WriteField(k, v) //nolint:errcheck
+		}
+	}
+	if name != "" {
+		fw, _ := mw.CreateFormFile(field, name)
+		fw.Write(data) //nolint:errcheck
+	}
+	mw.Close()
+	req, _ := http.NewRequest("POST", b.e.srv.URL+path, &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	res, err := b.http.Do(req)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(res.Body)
+	return page{status: res.StatusCode, header: res.Header, body: string(out)}
 }
 
 func (b *browser) get(path string, headers ...string) page { return b.do("GET", path, nil, headers...) }

@@ -22,6 +22,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -50,6 +51,10 @@ type Deps struct {
 	TemporalNamespace string
 	// Gdpr configures consents, forms and scans (admin_gdpr.go).
 	Gdpr GdprOptions
+	// ImportMaxBytes (KONTAKT_IMPORT_MAX_BYTES, 32 MiB when 0) and ExportTTL
+	// (KONTAKT_EXPORT_TTL, 24 hours when 0) are the API's limits, for imports and exports.
+	ImportMaxBytes int64
+	ExportTTL      time.Duration
 }
 
 type handler struct {
@@ -64,6 +69,8 @@ type handler struct {
 	forgetter Forgetter
 	// gdpr: consents, forms and scans (admin_gdpr.go).
 	gdpr GdprOptions
+	// files are the import and export limits (imports.go, exports.go).
+	files fileDeps
 }
 
 // Patterns are the http.ServeMux patterns the web app answers; main routes them to the
@@ -85,7 +92,7 @@ func Mount(mux *http.ServeMux, h http.Handler) {
 func NewHandler(d Deps) http.Handler {
 	h := &handler{store: d.Store, sessions: d.Sessions, log: d.Logger, msgs: newCatalogue(), icons: map[int][]byte{},
 		work:      workDeps{closer: d.ProjectCloser, campaigns: d.Campaigns, ui: d.TemporalUIURL, ns: d.TemporalNamespace},
-		forgetter: d.Forgetter, gdpr: d.Gdpr}
+		forgetter: d.Forgetter, gdpr: d.Gdpr, files: fileDeps{importMaxBytes: d.ImportMaxBytes, exportTTL: d.ExportTTL}}
 	for _, n := range []int{192, 512} {
 		h.icons[n] = iconPNG(n)
 	}

@@ -164,8 +164,9 @@ func mountApp(mux *http.ServeMux, cfg config.Config, log *slog.Logger, st *store
 func webHandler(cfg config.Config, log *slog.Logger, st *store.Store, c client.Client) http.Handler {
 	sm := session.New(st, session.Options{TTL: cfg.SessionTTL, CookieSecure: cfg.CookieSecure,
 		MaxFailures: cfg.LoginMaxFailures, Window: cfg.LoginWindow, Params: auth.DefaultParams})
-	d := web.Deps{Store: st, Sessions: sm, Logger: log, TemporalUIURL: cfg.TemporalUIURL, TemporalNamespace: cfg.TemporalNamespace}
-	// The consent pages accept the same scans as the API (size limit, virus-scan hook).
+	// Imports, exports and scans have the API's limits (and its virus-scan hook).
+	d := web.Deps{Store: st, Sessions: sm, Logger: log, TemporalUIURL: cfg.TemporalUIURL, TemporalNamespace: cfg.TemporalNamespace,
+		ImportMaxBytes: cfg.ImportMaxBytes, ExportTTL: cfg.ExportTTL}
 	d.Gdpr = web.GdprOptions{ScanMaxBytes: cfg.ScanMaxBytes, ScanHook: strings.Fields(cfg.ScanHook),
 		ScanHookTimeout: cfg.ScanHookTimeout, PublicURL: cfg.PublicURL}
 	if c != nil {
