@@ -387,13 +387,24 @@ type campaignData struct {
 	Error       string
 }
 
+type campaignsData struct {
+	Campaigns []model.Campaign
+	MayCreate bool // the user manages a book, so may define a campaign
+}
+
 func (h *handler) campaignsPage(w http.ResponseWriter, r *http.Request) {
 	cs, err := h.store.ListCampaigns(r.Context(), actor(r))
 	if err != nil {
 		h.serverError(w, r, err)
 		return
 	}
-	h.render(w, r, http.StatusOK, "work_campaigns.html", h.newPage(r, "campaigns.title", cs))
+	mayCreate, err := h.mayCreateCampaign(r)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "work_campaigns.html", h.newPage(r, "campaigns.title",
+		campaignsData{Campaigns: cs, MayCreate: mayCreate}))
 }
 
 func (h *handler) campaignPage(w http.ResponseWriter, r *http.Request) {
