@@ -59,7 +59,8 @@ func TestWebProjectMatrix(t *testing.T) {
 				base := "/projects/" + pr.ID
 				if !m.SeesProject(login, name) {
 					for _, path := range []string{base + "/edit", base + "/people", base + "/people?q=" + url.QueryEscape(storetest.MatrixWord),
-						base + "/meetings/new", base + "/collaboration", "/tasks/new?project=" + pr.ID} {
+						base + "/meetings/new", base + "/collaboration", base + "/collaboration/" + m.Collaboration["r1"].ID,
+						"/tasks/new?project=" + pr.ID} {
 						if p := b.get(path); p.status != http.StatusNotFound {
 							t.Errorf("GET %s of %s: %d, want 404", path, name, p.status)
 						}
@@ -72,7 +73,7 @@ func TestWebProjectMatrix(t *testing.T) {
 					for _, path := range []string{base + "/edit", base + "/members", base + "/contacts", base + "/meetings",
 						base + "/collaboration", base + "/close/cancel", base + "/reopen",
 						base + "/members/" + u.ID + "/remove", base + "/meetings/" + m.Meetings["p1-project"].ID + "/delete",
-						base + "/collaboration/" + m.Collaboration["r1"].ID + "/delete"} {
+						base + "/collaboration/" + m.Collaboration["r1"].ID, base + "/collaboration/" + m.Collaboration["r1"].ID + "/delete"} {
 						form := url.Values{"csrf": {tok}, "name": {"X"}, "user_id": {u.ID}, "contact_id": {m.Contacts["b1-person"].ID},
 							"title": {"X"}, "at": {"2026-06-01T10:00"}, "delivered": {"X"}}
 						if p := b.do("POST", path, form); p.status != http.StatusNotFound {

@@ -43,6 +43,8 @@ func (h *handler) mountProjects(r chi.Router) {
 	r.Post("/projects/{id}/meetings/{mid}/delete", h.prjMeetingDelete)
 	r.Get("/projects/{id}/collaboration", h.prjCollab)
 	r.Post("/projects/{id}/collaboration", h.prjCollabCreate)
+	r.Get("/projects/{id}/collaboration/{rid}", h.prjCollabEdit)
+	r.Post("/projects/{id}/collaboration/{rid}", h.prjCollabUpdate)
 	r.Post("/projects/{id}/collaboration/{rid}/delete", h.prjCollabDelete)
 	r.Post("/projects/{id}/close/cancel", h.prjCancelClosure)
 	r.Post("/projects/{id}/reopen", h.prjReopen)
@@ -590,6 +592,7 @@ type prjCollabData struct {
 	Project model.Project
 	Records []prjRecord
 	Form    prjCollabFields
+	EditID  string // the record the form changes ("" for a new one)
 	Ratings []int
 	Error   string
 }
@@ -599,10 +602,10 @@ func (h *handler) prjCollab(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.prjShowCollab(w, r, http.StatusOK, p, prjCollabFields{}, "")
+	h.prjShowCollab(w, r, http.StatusOK, p, prjCollabFields{}, "", "")
 }
 
-func (h *handler) prjShowCollab(w http.ResponseWriter, r *http.Request, status int, p model.Project, f prjCollabFields, msg string) {
+func (h *handler) prjShowCollab(w http.ResponseWriter, r *http.Request, status int, p model.Project, f prjCollabFields, editID, msg string) {
 	recs, err := h.store.ListProjectCollaboration(r.Context(), actor(r), p.ID)
 	if err != nil {
 		h.storeError(w, r, err)
@@ -612,7 +615,7 @@ func (h *handler) prjShowCollab(w http.ResponseWriter, r *http.Request, status i
 	for _, c := range p.Contacts {
 		names[c.ContactID] = c.DisplayName
 	}
-	d := prjCollabData{Project: p, Form: f, Ratings: []int{1, 2, 3, 4, 5}, Error: msg}
+	d := prjCollabData{Project: p, Form: f, EditID: editID, Ratings: []int{1, 2, 3, 4, 5}, Error: msg}
 	u := currentUser(r)
 	for _, rec := range recs {
 		n := names[rec.ContactID]
@@ -648,10 +651,27 @@ func (h *handler) prjCollabCreate(w http.ResponseWriter, r *http.Request) {
 	if !ok || !h.checkForm(w, r) {
 		return
 	}
+	f, rec, err := prjCollabForm(r)
+	rec.ProjectID = p.ID
+	if err == nil && !store.ValidID(f.ContactID) {
+		err = &model.FieldError{Field: "contact_id", Msg: "choose a contact"}
+	}
+	if err == nil {
+		_, err = h.store.CreateCollaboration(r.Context(), actor(r), rec)
+	}
+	if err != nil {
+		h.failForm(w, r, err, func(status int, msg string) { h.prjShowCollab(w, r, status, p, f, "", msg) })
+		return
+	}
+	http.Redirect(w, r, "/projects/"+p.ID+"/collaboration", http.StatusSeeOther)
+}
+
+// prjCollabForm reads the record form; a rating that is no number is a field error.
+func prjCollabForm(r *http.Request) (prjCollabFields, model.CollaborationRecord, error) {
 	f := prjCollabFields{ContactID: r.PostFormValue("contact_id"), Delivered: r.PostFormValue("delivered"),
 		PeriodFrom: r.PostFormValue("period_from"), PeriodTo: r.PostFormValue("period_to"), Quality: r.PostFormValue("quality"),
 		Timeliness: r.PostFormValue("timeliness"), Communication: r.PostFormValue("communication"), Comment: r.PostFormValue("comment")}
-	rec := model.CollaborationRecord{ProjectID: p.ID, ContactID: f.ContactID, Delivered: f.Delivered, PeriodFrom: prjOptional(f.PeriodFrom),
+	rec := model.CollaborationRecord{ContactID: f.ContactID, Delivered: f.Delivered, PeriodFrom: prjOptional(f.PeriodFrom),
 		PeriodTo: prjOptional(f.PeriodTo), Comment: f.Comment}
 	var err error
 	for _, x := range []struct {
@@ -662,14 +682,59 @@ func (h *handler) prjCollabCreate(w http.ResponseWriter, r *http.Request) {
 			*x.to, err = prjRating(x.field, x.v)
 		}
 	}
-	if err == nil && !store.ValidID(f.ContactID) {
-		err = &model.FieldError{Field: "contact_id", Msg: "choose a contact"}
-	}
-	if err == nil {
-		_, err = h.store.CreateCollaboration(r.Context(), actor(r), rec)
+	return f, rec, err
+}
+
+// prjRecordOf is the {rid} record of project p that the user sees and may change (its
+// author, the lead, admins), or false after answering 404.
+func (h *handler) prjRecordOf(w http.ResponseWriter, r *http.Request, p model.Project) (model.CollaborationRecord, bool) {
+	rec, err := h.store.GetCollaboration(r.Context(), actor(r), chi.URLParam(r, "rid"))
+	if err == nil && (rec.ProjectID != p.ID || !prjMayChange(currentUser(r), p, rec.CreatedBy)) {
+		err = store.ErrNotFound
 	}
 	if err != nil {
-		h.failForm(w, r, err, func(status int, msg string) { h.prjShowCollab(w, r, status, p, f, msg) })
+		h.storeError(w, r, err)
+		return rec, false
+	}
+	return rec, true
+}
+
+// prjCollabEdit shows the list with the form filled with one record to change.
+func (h *handler) prjCollabEdit(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.prjProject(w, r, false)
+	if !ok {
+		return
+	}
+	rec, ok := h.prjRecordOf(w, r, p)
+	if !ok {
+		return
+	}
+	pg := page{}
+	f := prjCollabFields{ContactID: rec.ContactID, Delivered: rec.Delivered, PeriodFrom: pg.Str(rec.PeriodFrom), PeriodTo: pg.Str(rec.PeriodTo),
+		Quality: pg.Int(rec.Quality), Timeliness: pg.Int(rec.Timeliness), Communication: pg.Int(rec.Communication), Comment: rec.Comment}
+	h.prjShowCollab(w, r, http.StatusOK, p, f, rec.ID, "")
+}
+
+// prjCollabUpdate changes a record (its contact and project stay).
+func (h *handler) prjCollabUpdate(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.prjProject(w, r, false)
+	if !ok {
+		return
+	}
+	old, ok := h.prjRecordOf(w, r, p)
+	if !ok || !h.checkForm(w, r) {
+		return
+	}
+	f, rec, err := prjCollabForm(r)
+	f.ContactID = old.ContactID
+	if err == nil {
+		_, err = h.store.UpdateCollaboration(r.Context(), actor(r), old.ID, model.CollaborationPatch{Delivered: &rec.Delivered,
+			PeriodFrom: model.Optional[string]{Set: true, Value: rec.PeriodFrom}, PeriodTo: model.Optional[string]{Set: true, Value: rec.PeriodTo},
+			Quality: model.Optional[int]{Set: true, Value: rec.Quality}, Timeliness: model.Optional[int]{Set: true, Value: rec.Timeliness},
+			Communication: model.Optional[int]{Set: true, Value: rec.Communication}, Comment: &rec.Comment})
+	}
+	if err != nil {
+		h.failForm(w, r, err, func(status int, msg string) { h.prjShowCollab(w, r, status, p, f, old.ID, msg) })
 		return
 	}
 	http.Redirect(w, r, "/projects/"+p.ID+"/collaboration", http.StatusSeeOther)
@@ -690,7 +755,7 @@ func (h *handler) prjCollabDelete(w http.ResponseWriter, r *http.Request) {
 		err = h.store.DeleteCollaboration(r.Context(), actor(r), rid)
 	}
 	if err != nil {
-		h.failForm(w, r, err, func(status int, msg string) { h.prjShowCollab(w, r, status, p, prjCollabFields{}, msg) })
+		h.failForm(w, r, err, func(status int, msg string) { h.prjShowCollab(w, r, status, p, prjCollabFields{}, "", msg) })
 		return
 	}
 	http.Redirect(w, r, "/projects/"+p.ID+"/collaboration", http.StatusSeeOther)
@@ -762,196 +827,202 @@ func (f prjCollabFields) Rating(k string) string {
 func projectMessages() catalogue {
 	return catalogue{
 		"en": {
-			"prj.tools":                "Project actions",
-			"prj.new":                  "New project",
-			"prj.edit":                 "Edit the project",
-			"prj.create":               "Create the project",
-			"prj.save":                 "Save",
-			"prj.name":                 "Name",
-			"prj.description":          "Description",
-			"prj.starts":               "From",
-			"prj.ends":                 "Until",
-			"prj.none":                 "none",
-			"prj.remove":               "Remove",
-			"prj.people":               "Members and contacts",
-			"prj.member.add":           "Add a member",
-			"prj.member.role":          "Project contacts on their phone",
-			"prj.member.sync":          "syncs the project's contacts",
-			"prj.member.nosync":        "no sync",
-			"prj.member.submit":        "Add the member",
-			"prj.contact.search":       "Find a contact to involve",
-			"prj.contact.role":         "Role in the project",
-			"prj.contact.add":          "Involve",
-			"prj.task.new":             "New task",
-			"prj.task.title":           "What is to be done",
-			"prj.task.about":           "About",
-			"prj.task.due":             "Due on",
-			"prj.task.assignee":        "Assignee",
-			"prj.task.assigneehint":    "The assignee must see the contact the task is about.",
-			"prj.task.create":          "Create the task",
-			"prj.meeting.new":          "New meeting",
-			"prj.meeting.edit":         "Change the meeting",
-			"prj.meeting.create":       "Record the meeting",
-			"prj.meeting.delete":       "Delete the meeting",
-			"prj.meeting.at":           "Date and time",
-			"prj.meeting.title":        "Title",
-			"prj.meeting.agenda":       "Agenda",
-			"prj.meeting.minutes":      "Minutes",
-			"prj.meeting.access":       "Who sees the meeting",
-			"prj.meeting.project":      "all project members",
-			"prj.meeting.restricted":   "only its participants and the people below",
-			"prj.meeting.accesshint":   "Besides these, its author always sees it. Administrators have no exception.",
-			"prj.meeting.participants": "Participants",
-			"prj.meeting.contacts":     "Participating contacts",
-			"prj.meeting.granted":      "Also shown to",
-			"prj.meeting.grantedhint":  "People who did not take part but may read the minutes.",
-			"prj.collab":               "Collaboration and ratings",
-			"prj.collab.none":          "No collaboration records you may see.",
-			"prj.collab.new":           "Record a delivery",
-			"prj.collab.contact":       "Contact",
-			"prj.collab.delivered":     "What was delivered",
-			"prj.collab.quality":       "Quality",
-			"prj.collab.timeliness":    "Timeliness",
-			"prj.collab.communication": "Communication",
-			"prj.collab.unrated":       "not rated",
-			"prj.collab.comment":       "Comment",
-			"prj.collab.create":        "Save the record",
-			"prj.rating.1":             "poor",
-			"prj.rating.2":             "below expectations",
-			"prj.rating.3":             "as expected",
-			"prj.rating.4":             "good",
-			"prj.rating.5":             "excellent",
-			"prj.closure.cancel":       "Cancel the closure",
-			"prj.closure.done":         "Closure complete",
-			"prj.reopen":               "Reopen the project",
-			"evt.title":                "Events",
-			"evt.none":                 "No events you may see.",
-			"evt.new":                  "New event",
-			"evt.edit":                 "Edit the event",
-			"evt.create":               "Create the event",
-			"evt.delete":               "Delete the event",
-			"evt.name":                 "Name",
-			"evt.kind":                 "Kind",
-			"evt.kind.business":        "business",
-			"evt.kind.experience":      "experience",
-			"evt.kind.conference":      "conference",
-			"evt.starts":               "Starts",
-			"evt.ends":                 "Ends",
-			"evt.venue":                "Place",
-			"evt.staff":                "Staff",
-			"evt.owner":                "owner",
-			"evt.staff.add":            "Add to the staff",
-			"evt.staff.submit":         "Add",
-			"evt.invitations":          "Invitations",
-			"evt.noinvitations":        "No invitations of contacts you may see.",
-			"evt.mailhint":             "Inviting here records the invitation. The invitation e-mails with their RSVP links are sent by a campaign that invites to this event.",
-			"evt.invite.search":        "Find a contact to invite",
-			"evt.invite":               "Invite",
-			"evt.invited":              "invited",
-			"evt.mailed":               "mailed",
-			"evt.responded":            "answered",
-			"evt.rsvp":                 "RSVP",
-			"evt.cancelinv":            "Withdraw",
-			"evt.istatus.invited":      "invited",
-			"evt.istatus.accepted":     "accepted",
-			"evt.istatus.declined":     "declined",
-			"evt.istatus.attended":     "attended",
+			"prj.tools":                 "Project actions",
+			"prj.new":                   "New project",
+			"prj.edit":                  "Edit the project",
+			"prj.create":                "Create the project",
+			"prj.save":                  "Save",
+			"prj.name":                  "Name",
+			"prj.description":           "Description",
+			"prj.starts":                "From",
+			"prj.ends":                  "Until",
+			"prj.none":                  "none",
+			"prj.remove":                "Remove",
+			"prj.people":                "Members and contacts",
+			"prj.member.add":            "Add a member",
+			"prj.member.role":           "Project contacts on their phone",
+			"prj.member.sync":           "syncs the project's contacts",
+			"prj.member.nosync":         "no sync",
+			"prj.member.submit":         "Add the member",
+			"prj.contact.search":        "Find a contact to involve",
+			"prj.contact.role":          "Role in the project",
+			"prj.contact.add":           "Involve",
+			"prj.task.new":              "New task",
+			"prj.task.title":            "What is to be done",
+			"prj.task.about":            "About",
+			"prj.task.due":              "Due on",
+			"prj.task.assignee":         "Assignee",
+			"prj.task.assigneehint":     "The assignee must see the contact the task is about.",
+			"prj.task.create":           "Create the task",
+			"prj.meeting.new":           "New meeting",
+			"prj.meeting.edit":          "Change the meeting",
+			"prj.meeting.create":        "Record the meeting",
+			"prj.meeting.delete":        "Delete the meeting",
+			"prj.meeting.at":            "Date and time",
+			"prj.meeting.title":         "Title",
+			"prj.meeting.agenda":        "Agenda",
+			"prj.meeting.minutes":       "Minutes",
+			"prj.meeting.access":        "Who sees the meeting",
+			"prj.meeting.project":       "all project members",
+			"prj.meeting.restricted":    "only its participants and the people below",
+			"prj.meeting.restrictedtag": "restricted access",
+			"prj.meeting.projecttag":    "for the project's members",
+			"prj.meeting.accesshint":    "Besides these, its author always sees it. Administrators have no exception.",
+			"prj.meeting.participants":  "Participants",
+			"prj.meeting.contacts":      "Participating contacts",
+			"prj.meeting.granted":       "Also shown to",
+			"prj.meeting.grantedhint":   "People who did not take part but may read the minutes.",
+			"prj.collab":                "Collaboration and ratings",
+			"prj.collab.none":           "No collaboration records you may see.",
+			"prj.collab.new":            "Record a delivery",
+			"prj.collab.edit":           "Change the record",
+			"prj.collab.contact":        "Contact",
+			"prj.collab.delivered":      "What was delivered",
+			"prj.collab.quality":        "Quality",
+			"prj.collab.timeliness":     "Timeliness",
+			"prj.collab.communication":  "Communication",
+			"prj.collab.unrated":        "not rated",
+			"prj.collab.comment":        "Comment",
+			"prj.collab.create":         "Save the record",
+			"prj.rating.1":              "poor",
+			"prj.rating.2":              "below expectations",
+			"prj.rating.3":              "as expected",
+			"prj.rating.4":              "good",
+			"prj.rating.5":              "excellent",
+			"prj.closure.cancel":        "Cancel the closure",
+			"prj.closure.done":          "Closure complete",
+			"prj.reopen":                "Reopen the project",
+			"evt.title":                 "Events",
+			"evt.none":                  "No events you may see.",
+			"evt.new":                   "New event",
+			"evt.edit":                  "Edit the event",
+			"evt.create":                "Create the event",
+			"evt.delete":                "Delete the event",
+			"evt.name":                  "Name",
+			"evt.kind":                  "Kind",
+			"evt.kind.business":         "business",
+			"evt.kind.experience":       "experience",
+			"evt.kind.conference":       "conference",
+			"evt.starts":                "Starts",
+			"evt.ends":                  "Ends",
+			"evt.venue":                 "Place",
+			"evt.staff":                 "Staff",
+			"evt.owner":                 "owner",
+			"evt.staff.add":             "Add to the staff",
+			"evt.staff.submit":          "Add",
+			"evt.invitations":           "Invitations",
+			"evt.noinvitations":         "No invitations of contacts you may see.",
+			"evt.mailhint":              "Inviting here records the invitation. The invitation e-mails with their RSVP links are sent by a campaign that invites to this event.",
+			"evt.invite.search":         "Find a contact to invite",
+			"evt.invite":                "Invite",
+			"evt.invited":               "invited",
+			"evt.mailed":                "mailed",
+			"evt.responded":             "answered",
+			"evt.rsvp":                  "RSVP",
+			"evt.cancelinv":             "Withdraw",
+			"evt.istatus.invited":       "invited",
+			"evt.istatus.accepted":      "accepted",
+			"evt.istatus.declined":      "declined",
+			"evt.istatus.attended":      "attended",
 		},
 		"cs": {
-			"prj.tools":                "Akce projektu",
-			"prj.new":                  "Nový projekt",
-			"prj.edit":                 "Upravit projekt",
-			"prj.create":               "Založit projekt",
-			"prj.save":                 "Uložit",
-			"prj.name":                 "Název",
-			"prj.description":          "Popis",
-			"prj.starts":               "Od",
-			"prj.ends":                 "Do",
-			"prj.none":                 "žádný",
-			"prj.remove":               "Odebrat",
-			"prj.people":               "Členové a kontakty",
-			"prj.member.add":           "Přidat člena",
-			"prj.member.role":          "Kontakty projektu v telefonu",
-			"prj.member.sync":          "synchronizuje kontakty projektu",
-			"prj.member.nosync":        "bez synchronizace",
-			"prj.member.submit":        "Přidat člena",
-			"prj.contact.search":       "Najít kontakt k zapojení",
-			"prj.contact.role":         "Role v projektu",
-			"prj.contact.add":          "Zapojit",
-			"prj.task.new":             "Nový úkol",
-			"prj.task.title":           "Co je třeba udělat",
-			"prj.task.about":           "Týká se",
-			"prj.task.due":             "Termín",
-			"prj.task.assignee":        "Řešitel",
-			"prj.task.assigneehint":    "Řešitel musí vidět kontakt, kterého se úkol týká.",
-			"prj.task.create":          "Vytvořit úkol",
-			"prj.meeting.new":          "Nová schůzka",
-			"prj.meeting.edit":         "Změnit schůzku",
-			"prj.meeting.create":       "Zapsat schůzku",
-			"prj.meeting.delete":       "Smazat schůzku",
-			"prj.meeting.at":           "Datum a čas",
-			"prj.meeting.title":        "Název",
-			"prj.meeting.agenda":       "Program",
-			"prj.meeting.minutes":      "Zápis",
-			"prj.meeting.access":       "Kdo schůzku vidí",
-			"prj.meeting.project":      "všichni členové projektu",
-			"prj.meeting.restricted":   "jen její účastníci a lidé níže",
-			"prj.meeting.accesshint":   "Kromě nich ji vždy vidí její autor. Správci výjimku nemají.",
-			"prj.meeting.participants": "Účastníci",
-			"prj.meeting.contacts":     "Zúčastněné kontakty",
-			"prj.meeting.granted":      "Zobrazit také",
-			"prj.meeting.grantedhint":  "Lidé, kteří se neúčastnili, ale smějí číst zápis.",
-			"prj.collab":               "Spolupráce a hodnocení",
-			"prj.collab.none":          "Žádné záznamy o spolupráci, které smíte vidět.",
-			"prj.collab.new":           "Zapsat dodávku",
-			"prj.collab.contact":       "Kontakt",
-			"prj.collab.delivered":     "Co bylo dodáno",
-			"prj.collab.quality":       "Kvalita",
-			"prj.collab.timeliness":    "Dodržení termínů",
-			"prj.collab.communication": "Komunikace",
-			"prj.collab.unrated":       "nehodnoceno",
-			"prj.collab.comment":       "Komentář",
-			"prj.collab.create":        "Uložit záznam",
-			"prj.rating.1":             "špatná",
-			"prj.rating.2":             "pod očekáváním",
-			"prj.rating.3":             "podle očekávání",
-			"prj.rating.4":             "dobrá",
-			"prj.rating.5":             "vynikající",
-			"prj.closure.cancel":       "Zrušit uzavírání",
-			"prj.closure.done":         "Uzavření dokončeno",
-			"prj.reopen":               "Znovu otevřít projekt",
-			"evt.title":                "Akce",
-			"evt.none":                 "Žádné akce, které smíte vidět.",
-			"evt.new":                  "Nová akce",
-			"evt.edit":                 "Upravit akci",
-			"evt.create":               "Založit akci",
-			"evt.delete":               "Smazat akci",
-			"evt.name":                 "Název",
-			"evt.kind":                 "Druh",
-			"evt.kind.business":        "obchodní",
-			"evt.kind.experience":      "zážitková",
-			"evt.kind.conference":      "konference",
-			"evt.starts":               "Začátek",
-			"evt.ends":                 "Konec",
-			"evt.venue":                "Místo",
-			"evt.staff":                "Organizátoři",
-			"evt.owner":                "vlastník",
-			"evt.staff.add":            "Přidat organizátora",
-			"evt.staff.submit":         "Přidat",
-			"evt.invitations":          "Pozvánky",
-			"evt.noinvitations":        "Žádné pozvánky kontaktů, které smíte vidět.",
-			"evt.mailhint":             "Pozvání zde pozvánku zaznamená. E-maily s pozvánkou a odkazem na odpověď rozešle kampaň, která na tuto akci zve.",
-			"evt.invite.search":        "Najít kontakt k pozvání",
-			"evt.invite":               "Pozvat",
-			"evt.invited":              "pozván",
-			"evt.mailed":               "odesláno",
-			"evt.responded":            "odpověď",
-			"evt.rsvp":                 "Odpověď",
-			"evt.cancelinv":            "Zrušit pozvánku",
-			"evt.istatus.invited":      "pozván",
-			"evt.istatus.accepted":     "přijde",
-			"evt.istatus.declined":     "nepřijde",
-			"evt.istatus.attended":     "zúčastnil se",
+			"prj.tools":                 "Akce projektu",
+			"prj.new":                   "Nový projekt",
+			"prj.edit":                  "Upravit projekt",
+			"prj.create":                "Založit projekt",
+			"prj.save":                  "Uložit",
+			"prj.name":                  "Název",
+			"prj.description":           "Popis",
+			"prj.starts":                "Od",
+			"prj.ends":                  "Do",
+			"prj.none":                  "žádný",
+			"prj.remove":                "Odebrat",
+			"prj.people":                "Členové a kontakty",
+			"prj.member.add":            "Přidat člena",
+			"prj.member.role":           "Kontakty projektu v telefonu",
+			"prj.member.sync":           "synchronizuje kontakty projektu",
+			"prj.member.nosync":         "bez synchronizace",
+			"prj.member.submit":         "Přidat člena",
+			"prj.contact.search":        "Najít kontakt k zapojení",
+			"prj.contact.role":          "Role v projektu",
+			"prj.contact.add":           "Zapojit",
+			"prj.task.new":              "Nový úkol",
+			"prj.task.title":            "Co je třeba udělat",
+			"prj.task.about":            "Týká se",
+			"prj.task.due":              "Termín",
+			"prj.task.assignee":         "Řešitel",
+			"prj.task.assigneehint":     "Řešitel musí vidět kontakt, kterého se úkol týká.",
+			"prj.task.create":           "Vytvořit úkol",
+			"prj.meeting.new":           "Nová schůzka",
+			"prj.meeting.edit":          "Změnit schůzku",
+			"prj.meeting.create":        "Zapsat schůzku",
+			"prj.meeting.delete":        "Smazat schůzku",
+			"prj.meeting.at":            "Datum a čas",
+			"prj.meeting.title":         "Název",
+			"prj.meeting.agenda":        "Program",
+			"prj.meeting.minutes":       "Zápis",
+			"prj.meeting.access":        "Kdo schůzku vidí",
+			"prj.meeting.project":       "všichni členové projektu",
+			"prj.meeting.restricted":    "jen její účastníci a lidé níže",
+			"prj.meeting.restrictedtag": "omezený přístup",
+			"prj.meeting.projecttag":    "pro členy projektu",
+			"prj.meeting.accesshint":    "Kromě nich ji vždy vidí její autor. Správci výjimku nemají.",
+			"prj.meeting.participants":  "Účastníci",
+			"prj.meeting.contacts":      "Zúčastněné kontakty",
+			"prj.meeting.granted":       "Zobrazit také",
+			"prj.meeting.grantedhint":   "Lidé, kteří se neúčastnili, ale smějí číst zápis.",
+			"prj.collab":                "Spolupráce a hodnocení",
+			"prj.collab.none":           "Žádné záznamy o spolupráci, které smíte vidět.",
+			"prj.collab.new":            "Zapsat dodávku",
+			"prj.collab.edit":           "Změnit záznam",
+			"prj.collab.contact":        "Kontakt",
+			"prj.collab.delivered":      "Co bylo dodáno",
+			"prj.collab.quality":        "Kvalita",
+			"prj.collab.timeliness":     "Dodržení termínů",
+			"prj.collab.communication":  "Komunikace",
+			"prj.collab.unrated":        "nehodnoceno",
+			"prj.collab.comment":        "Komentář",
+			"prj.collab.create":         "Uložit záznam",
+			"prj.rating.1":              "špatná",
+			"prj.rating.2":              "pod očekáváním",
+			"prj.rating.3":              "podle očekávání",
+			"prj.rating.4":              "dobrá",
+			"prj.rating.5":              "vynikající",
+			"prj.closure.cancel":        "Zrušit uzavírání",
+			"prj.closure.done":          "Uzavření dokončeno",
+			"prj.reopen":                "Znovu otevřít projekt",
+			"evt.title":                 "Akce",
+			"evt.none":                  "Žádné akce, které smíte vidět.",
+			"evt.new":                   "Nová akce",
+			"evt.edit":                  "Upravit akci",
+			"evt.create":                "Založit akci",
+			"evt.delete":                "Smazat akci",
+			"evt.name":                  "Název",
+			"evt.kind":                  "Druh",
+			"evt.kind.business":         "obchodní",
+			"evt.kind.experience":       "zážitková",
+			"evt.kind.conference":       "konference",
+			"evt.starts":                "Začátek",
+			"evt.ends":                  "Konec",
+			"evt.venue":                 "Místo",
+			"evt.staff":                 "Organizátoři",
+			"evt.owner":                 "vlastník",
+			"evt.staff.add":             "Přidat organizátora",
+			"evt.staff.submit":          "Přidat",
+			"evt.invitations":           "Pozvánky",
+			"evt.noinvitations":         "Žádné pozvánky kontaktů, které smíte vidět.",
+			"evt.mailhint":              "Pozvání zde pozvánku zaznamená. E-maily s pozvánkou a odkazem na odpověď rozešle kampaň, která na tuto akci zve.",
+			"evt.invite.search":         "Najít kontakt k pozvání",
+			"evt.invite":                "Pozvat",
+			"evt.invited":               "pozván",
+			"evt.mailed":                "odesláno",
+			"evt.responded":             "odpověď",
+			"evt.rsvp":                  "Odpověď",
+			"evt.cancelinv":             "Zrušit pozvánku",
+			"evt.istatus.invited":       "pozván",
+			"evt.istatus.accepted":      "přijde",
+			"evt.istatus.declined":      "nepřijde",
+			"evt.istatus.attended":      "zúčastnil se",
 		},
 	}
 }

@@ -459,10 +459,30 @@ func TestProjectCollaboration(t *testing.T) {
 	if !strings.Contains(p.body, "★★★★☆") || !strings.Contains(p.body, base+"/"+rid+"/delete") {
 		t.Error("the record is not shown with its rating and delete form")
 	}
-	// dana (member, not the author) may not delete it.
+	// The author changes it: a bad rating is 400 and changes nothing; clearing one is allowed.
+	if p := emil.get(base + "/" + rid); p.status != http.StatusOK || !strings.Contains(p.body, `action="`+base+`/`+rid+`"`) ||
+		!strings.Contains(p.body, `value="Statický posudek"`) {
+		t.Fatalf("edit form: %d", p.status)
+	}
+	if p := emil.do("POST", base+"/"+rid, with("timeliness", "6")); p.status != http.StatusBadRequest {
+		t.Errorf("edit with timeliness 6: %d", p.status)
+	}
+	if p := emil.do("POST", base+"/"+rid, with("csrf", "")); p.status != http.StatusForbidden {
+		t.Errorf("edit without token: %d", p.status)
+	}
+	if p := emil.do("POST", base+"/"+rid, with("quality", "")); p.status != http.StatusSeeOther {
+		t.Fatalf("edit: %d %s", p.status, p.body)
+	}
+	if r, _ := e.st.GetCollaboration(ctx, m.Actor("emil"), rid); r.Quality != nil || r.Timeliness == nil || *r.Timeliness != 5 {
+		t.Errorf("edited record: %+v", r)
+	}
+	// dana (member, not the author) may neither change nor delete it.
 	dana := e.sessionFor(m.Users["dana"].ID)
 	if p := dana.get(base); strings.Contains(p.body, base+"/"+rid+"/delete") {
 		t.Error("dana is offered to delete emil's record")
+	}
+	if p := dana.get(base + "/" + rid); p.status != http.StatusNotFound {
+		t.Errorf("dana's edit form of emil's record: %d", p.status)
 	}
 	if p := dana.do("POST", base+"/"+rid+"/delete", url.Values{"csrf": {token(t, dana.get("/tasks"))}}); p.status != http.StatusForbidden {
 		t.Errorf("dana deletes emil's record: %d", p.status)
