@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -83,6 +84,7 @@ func main() {
 	flag.DurationVar(&o.carddav.pollTime, "poll-time", 5*time.Second, "carddav suite: length of the no-change sync-collection poll run")
 	flag.DurationVar(&o.carddav.syncTimeout, "sync-timeout", 120*time.Second, "carddav suite: a vdirsyncer sync taking longer is stopped and reported as such")
 	flag.DurationVar(&o.carddav.putLimit, "put-limit", 120*time.Second, "carddav suite: a load by PUT taking longer is stopped (Radicale: the rest is written into its storage)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (server and load generator) to this file")
 	flag.Parse()
 	for _, s := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -127,6 +129,30 @@ func main() {
 		<-ctx.Done()
 		stop() // a second Ctrl-C kills at once
 	}()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	err := runSuite(ctx, o)
+	if err != nil {
+		if ctx.Err() != nil {
+			err = errors.New("interrupted")
+		}
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		pprof.StopCPUProfile()
+		os.Exit(1)
+	}
+}
+
+// runSuite runs the chosen suite.
+func runSuite(ctx context.Context, o options) error {
 	var err error
 	switch o.suite {
 	case "carddav":
@@ -144,13 +170,7 @@ func main() {
 			err = runIntake(ctx, o)
 		}
 	}
-	if err != nil {
-		if ctx.Err() != nil {
-			err = errors.New("interrupted")
-		}
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
-	}
+	return err
 }
 
 func logf(format string, args ...any) {
