@@ -207,6 +207,9 @@ Try it:
   curl -s -b /tmp/kontakt.cookies '%s/api/books'
 
 Sync to a phone or Thunderbird (CardDAV, only books you hold a sync grant for):
+  In the web app: an admin grants sync under Administration > Users > <user> > Sync;
+  the user creates a device password under "My settings" (%s/me), shown once.
+  Or with the API:
   curl -s -b /tmp/kontakt.cookies -H 'Content-Type: application/json' \
        -X PUT -d '{"mode":"read"}' %s/api/books/<book id>/sync-grants/<your user id>
   curl -s -b /tmp/kontakt.cookies -H 'Content-Type: application/json' \
@@ -219,11 +222,11 @@ Consent expiry: the book Newsletter shows only people with a current newsletter 
   expires in two minutes, watching the contact leave the API and a synced phone, and
   bringing it back.
 
-Campaigns: jana's draft campaign "Jarní obvolání zákazníků" waits to be launched;
-  README.md ("Campaigns") shows how (GET /api/campaigns, .../preview, POST .../launch).
+Campaigns: jana's draft campaign "Jarní obvolání zákazníků" waits to be launched:
+  in the web app under Campaigns, or with the API (README.md, "Campaigns").
 
 Ctrl-C stops Kontakt and its PostgreSQL.
-`, login, password, base, base, base, base, base, base, base)
+`, login, password, base, base, base, base, base, base, base, base)
 	io.WriteString(w, b.String()) //nolint:errcheck
 }
 
