@@ -4,10 +4,15 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
+	"github.com/kontakt/kontakt/devstack"
 	"github.com/kontakt/kontakt/model"
 	"github.com/kontakt/kontakt/store"
 )
@@ -253,4 +258,79 @@ func TestGrantsBookPageForManager(t *testing.T) {
 	if p := mgr.do("POST", bookPath+"/sync/"+f.jana.ID+"/revoke", url.Values{"csrf": {tok}}); p.status != http.StatusNotFound {
 		t.Errorf("revoke again: %d", p.status)
 	}
+}
+
+// TestBrowserGrantsSync drives Chromium at 360 px: the demo admin grants jana the sync of a
+// book from her sync page, and the book's page lists her; neither page scrolls sideways.
+func TestBrowserGrantsSync(t *testing.T) {
+	ctx := newBrowser(t)
+	e := newEnv(t)
+	const password = "demo password 2026"
+	bg := context.Background()
+	if _, err := devstack.SeedDemo(bg, e.st, password, nil); err != nil {
+		t.Fatal(err)
+	}
+	admin, _, err := e.st.UserLogin(bg, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jana, _, err := e.st.UserLogin(bg, "jana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := store.Actor{UserID: admin.ID, Channel: model.ChannelSystem}
+	dir := artefacts(t)
+	shot := func(name string) chromedp.Action[chromedp.Void] {
+		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			b, err := chromedp.FullScreenshot(100)(ctx, tg)
+			if err != nil {
+				return chromedp.Void{}, err
+			}
+			return chromedp.Void{}, os.WriteFile(filepath.Join(dir, name+".png"), b, 0o644)
+		}
+	}
+	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := chromedp.Do(sctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	width := func(what string) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if w, err := chromedp.Run(sctx, chromedp.Evaluate[string](`String(document.documentElement.scrollWidth)`)); err != nil || w != "360" {
+			t.Errorf("%s at 360 px: %v, %s px wide", what, err, w)
+		}
+	}
+	step("log in as admin at 360 px",
+		chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulateScale(2)),
+		chromedp.Navigate(e.srv.URL+"/login"),
+		chromedp.WaitVisible(chromedp.CSS("#password")),
+		chromedp.SendKeys(chromedp.CSS("#login"), "admin"),
+		chromedp.SendKeys(chromedp.CSS("#password"), password),
+		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#q")),
+	)
+	step("grant jana the sync of a book",
+		chromedp.Navigate(e.srv.URL+"/admin/users/"+jana.ID+"/sync"),
+		chromedp.WaitVisible(chromedp.CSS("#grant-sync")),
+		shot("40-grant-sync-360"),
+		chromedp.Click(chromedp.CSS(`#grant-sync button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".grants-change")),
+		shot("41-granted-360"),
+	)
+	width("sync page")
+	gs, err := e.st.ListSyncGrants(bg, a, jana.ID)
+	if err != nil || len(gs) != 1 {
+		t.Fatalf("jana's grants: %v %+v", err, gs)
+	}
+	step("the book's page lists her",
+		chromedp.Navigate(e.srv.URL+"/admin/books/"+gs[0].BookID+"#h-bsync"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-sync="`+jana.ID+`"]`)),
+		shot("42-book-sync-360"),
+	)
+	width("book page")
 }

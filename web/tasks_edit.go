@@ -134,7 +134,11 @@ func (h *handler) teditSave(w http.ResponseWriter, r *http.Request) {
 	if d.Form.AssigneeID != (page{}).Str(t.AssigneeID) {
 		p.AssigneeID = &d.Form.AssigneeID
 	}
-	if _, err := h.store.UpdateTask(r.Context(), actor(r), t.ID, p); err != nil {
+	_, err := h.store.UpdateTask(r.Context(), actor(r), t.ID, p)
+	// The store reads the task back as the user after the commit: handing it to someone
+	// else can take it out of their sight (404 after the change, as the API answers).
+	// Tasks are never deleted, so a task the user saw a moment ago was changed.
+	if err != nil && !(errors.Is(err, store.ErrNotFound) && p.AssigneeID != nil) {
 		h.teditFail(w, r, err, d)
 		return
 	}
