@@ -2,17 +2,14 @@ package api
 
 import (
 	"errors"
-	"io"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"github.com/kontakt/kontakt/eventdoc"
 	"github.com/kontakt/kontakt/model"
 )
-
-// maxDocumentBytes bounds an uploaded event document.
-const maxDocumentBytes = 20 << 20
 
 func (h *handler) createEvent(w http.ResponseWriter, r *http.Request) {
 	var in model.EventInput
@@ -106,58 +103,26 @@ func isDocumentUpload(r *http.Request) bool {
 }
 
 // uploadEventDocument stores the part "file" of a multipart/form-data upload (at most
-// maxDocumentBytes) as a document of the event; its content type is sniffed from its
-// bytes, never taken from the upload, and must be one the store accepts.
+// eventdoc.MaxBytes) as a document of the event; its content type is sniffed from its
+// bytes, never taken from the upload, and must be one the store accepts. The web pages
+// read uploads through the same package.
 func (h *handler) uploadEventDocument(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "id")
 	if !ok {
 		return
 	}
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/form-data" {
-		writeError(w, http.StatusUnsupportedMediaType, "send multipart/form-data with a part named file", "")
+	up, err := eventdoc.Read(r)
+	var ee *eventdoc.Error
+	if errors.As(err, &ee) {
+		writeError(w, ee.Status, ee.Msg, ee.Field)
 		return
 	}
-	mr, err := r.MultipartReader()
+	d, err := h.store.AddEventDocument(r.Context(), actor(r), id, up.Name, up.ContentType, up.Data)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "malformed multipart body", "")
+		h.fail(w, r, err)
 		return
 	}
-	for {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			writeError(w, http.StatusBadRequest, "no part named file", "file")
-			return
-		}
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "file larger than "+strconv.Itoa(maxDocumentBytes)+" bytes", "file")
-			return
-		}
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "malformed multipart body", "")
-			return
-		}
-		if part.FormName() != "file" {
-			continue
-		}
-		data, err := io.ReadAll(io.LimitReader(part, maxDocumentBytes+1))
-		if errors.As(err, &tooBig) || len(data) > maxDocumentBytes {
-			writeError(w, http.StatusRequestEntityTooLarge, "file larger than "+strconv.Itoa(maxDocumentBytes)+" bytes", "file")
-			return
-		}
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "malformed multipart body", "")
-			return
-		}
-		d, err := h.store.AddEventDocument(r.Context(), actor(r), id, part.FileName(), http.DetectContentType(data), data)
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusCreated, d)
-		return
-	}
+	writeJSON(w, http.StatusCreated, d)
 }
 
 // downloadEventDocument serves a document's bytes as an attachment with its sniffed type.

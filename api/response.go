@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/kontakt/kontakt/eventdoc"
 	"github.com/kontakt/kontakt/model"
 	"github.com/kontakt/kontakt/store"
 )
@@ -129,7 +130,7 @@ func (h *handler) recoverer(next http.Handler) http.Handler {
 }
 
 // limitBody caps every request body: at MaxBodyBytes, the upload of a signed consent form
-// at what its scan may hold, an event document at maxDocumentBytes, and an import at
+// at what its scan may hold, an event document at eventdoc.MaxBytes, and an import at
 // ImportMaxBytes.
 func (h *handler) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -138,7 +139,7 @@ func (h *handler) limitBody(next http.Handler) http.Handler {
 		case isScanUpload(r):
 			limit = h.scanMaxBytes() + scanFormOverhead
 		case isDocumentUpload(r):
-			limit = maxDocumentBytes + scanFormOverhead
+			limit = eventdoc.MaxBytes + eventdoc.FormOverhead
 		case isImportUpload(r):
 			limit = h.importMaxBytes() + scanFormOverhead
 		}

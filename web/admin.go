@@ -119,6 +119,8 @@ type userSyncData struct {
 	Subject model.User
 	Grants  []syncGrantRow
 	Devices []model.Device
+	// Form grants and changes sync grants (admin_grants.go).
+	Form syncForm
 }
 
 // syncSubject is the user of the {id} path that the current user may manage the sync of
@@ -139,10 +141,13 @@ func (h *handler) syncSubject(w http.ResponseWriter, r *http.Request) (model.Use
 
 // userSync shows a user's sync grants and devices, with revocation.
 func (h *handler) userSync(w http.ResponseWriter, r *http.Request) {
-	u, ok := h.syncSubject(w, r)
-	if !ok {
-		return
+	if u, ok := h.syncSubject(w, r); ok {
+		h.showUserSync(w, r, http.StatusOK, u, syncForm{})
 	}
+}
+
+// showUserSync renders a user's sync page with status and the grant form f (admin_grants.go).
+func (h *handler) showUserSync(w http.ResponseWriter, r *http.Request, status int, u model.User, f syncForm) {
 	grants, err := h.store.ListSyncGrants(r.Context(), actor(r), u.ID)
 	if err != nil {
 		h.storeError(w, r, err)
@@ -169,9 +174,13 @@ func (h *handler) userSync(w http.ResponseWriter, r *http.Request) {
 		h.storeError(w, r, err)
 		return
 	}
+	if d.Form, err = h.syncFormFor(r, u, f); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
 	p := h.newPage(r, "adm.sync", d)
 	p.Title = p.T("adm.sync") + ": " + u.Name
-	h.render(w, r, http.StatusOK, "admin_sync.html", p)
+	h.render(w, r, status, "admin_sync.html", p)
 }
 
 // syncAction is a POST on a user's sync page: check, run, redirect back (303).

@@ -1,8 +1,9 @@
 package web
 
-// Address books for admins: grants of users and groups with their role (add, change,
-// remove), the sync profile (what leaves the server in a vCard) and the required consent
-// purpose. The store checks the manager role on every change.
+// Address books for their managers (admins manage every book): grants of users and groups
+// with their role (add, change, remove), the sync profile (what leaves the server in a
+// vCard) and the required consent purpose. The store checks the manager role on every
+// change; the list of all books stays with the administration.
 
 import (
 	"errors"
@@ -51,16 +52,18 @@ type bookData struct {
 	Purposes   []model.Purpose
 	RequiredID string
 	Error      string
+	// Sync is the book's sync grants and their form (admin_grants.go).
+	Sync bookSyncForm
 }
 
 // InProfile reports whether the book's sync profile has field f.
 func (d bookData) InProfile(f string) bool { return slices.Contains(d.Book.SyncProfile, f) }
 
-// adminBook is the {id} book for an admin, or false after answering 404.
+// adminBook is the {id} book for a user who may manage it, or false after answering 404.
+// The rule is the API's (store.requireRole "manager"): the book's managers, directly or
+// through a group, and organisation admins, who manage every book. A book the user sees
+// with a weaker role is 404 here too: its management does not exist for them.
 func (h *handler) adminBook(w http.ResponseWriter, r *http.Request) (model.Book, bool) {
-	if !h.requireAdminPage(w, r) {
-		return model.Book{}, false
-	}
 	id := chi.URLParam(r, "id")
 	if !store.ValidID(id) {
 		h.notFound(w, r)
@@ -71,10 +74,19 @@ func (h *handler) adminBook(w http.ResponseWriter, r *http.Request) (model.Book,
 		h.storeError(w, r, err)
 		return b, false
 	}
+	if !b.Role.AtLeast(model.RoleManager) {
+		h.notFound(w, r)
+		return b, false
+	}
 	return b, true
 }
 
 func (h *handler) showBook(w http.ResponseWriter, r *http.Request, status int, b model.Book, errKey string) {
+	h.showBookWith(w, r, status, b, errKey, bookSyncForm{})
+}
+
+// showBookWith renders the book page with the sync grant form sf (admin_grants.go).
+func (h *handler) showBookWith(w http.ResponseWriter, r *http.Request, status int, b model.Book, errKey string, sf bookSyncForm) {
 	grants, err := h.store.ListGrants(r.Context(), actor(r), b.ID)
 	if err != nil {
 		h.storeError(w, r, err)
@@ -108,6 +120,10 @@ func (h *handler) showBook(w http.ResponseWriter, r *http.Request, status int, b
 	}
 	if b.RequiredPurposeID != nil {
 		d.RequiredID = *b.RequiredPurposeID
+	}
+	if d.Sync, err = h.bookSyncFor(r, b, sf); err != nil {
+		h.storeError(w, r, err)
+		return
 	}
 	p := h.newPage(r, "adm.books", nil)
 	p.Title = b.Name

@@ -103,6 +103,9 @@ func (h *handler) removeField(w http.ResponseWriter, r *http.Request) {
 
 // deleteBook removes an empty book (the store refuses one that holds contacts).
 func (h *handler) deleteBook(w http.ResponseWriter, r *http.Request) {
+	if !h.requireAdminPage(w, r) { // the store's rule: only admins delete books
+		return
+	}
 	b, ok := h.adminBook(w, r)
 	if !ok || !h.checkForm(w, r) {
 		return

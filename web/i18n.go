@@ -20,6 +20,7 @@ func newCatalogue() catalogue {
 		projectMessages(),
 		campaignMessages(),
 		gdprMessages(),
+		grantsMessages(),
 	} {
 		for lang, msgs := range part {
 			for k, v := range msgs {

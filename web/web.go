@@ -130,6 +130,7 @@ func NewHandler(d Deps) http.Handler {
 		h.mountProjects(r)  // new tasks, projects, meetings, ratings, events (projects_edit.go, events.go)
 		h.mountCampaigns(r) // new campaigns, imports, exports (campaigns_edit.go, imports.go, exports.go)
 		h.mountGdprs(r)     // forms, purposes, consents, books, custom fields (admin_gdpr.go)
+		h.mountGrants(r)    // sync grants, books for managers, task editing, event documents (admin_grants.go)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { h.errorPage(w, r, http.StatusNotFound, "err.notfound") })
 	return r
