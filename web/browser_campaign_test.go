@@ -171,7 +171,9 @@ func TestBrowserCampaign(t *testing.T) {
 	narrow("the import preview")
 	step("import it",
 		chromedp.Click(chromedp.CSS("#i-run")),
-		chromedp.WaitVisible(chromedp.CSS(`a[href="/imports"]`)),
+		// Only the result page has #import-result: waiting for a link the preview page has
+		// too could evaluate in the page being left.
+		chromedp.WaitVisible(chromedp.CSS("#import-result")),
 		chromedp.Poll[chromedp.Void](`/^\/imports\/[0-9]+$/.test(location.pathname)`, chromedp.WithPollingTimeout(20*time.Second)),
 		shot("27-import-result-360"),
 	)
