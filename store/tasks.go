@@ -224,7 +224,11 @@ func notFoundAsField(err error, field, msg string) error {
 // assignee, creator, an admin, the owner of its campaign, the lead of its project, the
 // owner or staff of its event). A done task keeps its completion; only its title and
 // description may still change.
+//
+// It returns the task as written, even when the change took it out of the actor's sight
+// (handed to someone else): the write is committed, so the answer must not be a 404.
 func (s *Store) UpdateTask(ctx context.Context, actor Actor, id string, p model.TaskPatch) (model.Task, error) {
+	var out model.Task
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		t, err := getTask(ctx, tx, actor, id, true)
 		if err != nil {
@@ -251,12 +255,15 @@ func (s *Store) UpdateTask(ctx context.Context, actor Actor, id string, p model.
 			id, t.Title, t.Description, t.Type, t.AssigneeID, t.DueOn, t.Status); err != nil {
 			return err
 		}
+		if out, err = scanTask(tx.QueryRow(ctx, taskSelect+` WHERE t.id = $1`, id)); err != nil {
+			return err
+		}
 		return audit(ctx, tx, actor, "task.update", contactsOf(t), &id, map[string]any{"status": t.Status})
 	})
 	if err != nil {
 		return model.Task{}, wrap(err)
 	}
-	return getTask(ctx, s.pool, actor, id, false)
+	return out, nil
 }
 
 // ErrTaskNotOpen answers a completion of a task that is done or cancelled.

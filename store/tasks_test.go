@@ -87,3 +87,31 @@ func TestTaskCompletionIsTheWorklog(t *testing.T) {
 		t.Errorf("worklog after losing the contact: %+v", rows)
 	}
 }
+
+// TestHandingATaskOn: a rep who hands a task to someone else loses sight of it, and the
+// change is still answered with the task as written, not as "not found".
+func TestHandingATaskOn(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newStore(t)
+	a, _ := fixture(t, st)
+	rep, err := st.CreateUser(ctx, a, model.User{Login: "rep", Name: "Rep"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := st.CreateUser(ctx, a, model.User{Login: "other", Name: "Other"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ra := store.Actor{UserID: rep.ID, Channel: "api"}
+	task, err := st.CreateTask(ctx, a, model.TaskInput{Title: "Sepsat nabídku", AssigneeID: &rep.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.UpdateTask(ctx, ra, task.ID, model.TaskPatch{AssigneeID: &other.ID})
+	if err != nil || got.ID != task.ID || got.AssigneeID == nil || *got.AssigneeID != other.ID {
+		t.Fatalf("handing on: %+v %v", got, err)
+	}
+	if _, err := st.GetTask(ctx, ra, task.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the rep still sees the task: %v", err)
+	}
+}

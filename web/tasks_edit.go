@@ -134,11 +134,9 @@ func (h *handler) teditSave(w http.ResponseWriter, r *http.Request) {
 	if d.Form.AssigneeID != (page{}).Str(t.AssigneeID) {
 		p.AssigneeID = &d.Form.AssigneeID
 	}
-	_, err := h.store.UpdateTask(r.Context(), actor(r), t.ID, p)
-	// The store reads the task back as the user after the commit: handing it to someone
-	// else can take it out of their sight (404 after the change, as the API answers).
-	// Tasks are never deleted, so a task the user saw a moment ago was changed.
-	if err != nil && !(errors.Is(err, store.ErrNotFound) && p.AssigneeID != nil) {
+	// Handing the task to someone else may take it out of the user's sight; the store still
+	// answers with the task as written.
+	if _, err := h.store.UpdateTask(r.Context(), actor(r), t.ID, p); err != nil {
 		h.teditFail(w, r, err, d)
 		return
 	}
