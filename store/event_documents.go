@@ -90,6 +90,10 @@ func (s *Store) EventDocument(ctx context.Context, actor Actor, eventID, docID s
 		return d, nil, wrap(err)
 	}
 	d.SHA256 = hex.EncodeToString(sum)
+	// Documents may hold personal data (an attendee list): every download is audited.
+	if err := audit(ctx, s.pool, actor, "event.document.read", nil, &eventID, map[string]any{"document_id": docID}); err != nil {
+		return d, nil, wrap(err)
+	}
 	return d, data, nil
 }
 

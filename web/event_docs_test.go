@@ -97,6 +97,9 @@ func TestEventDocumentPages(t *testing.T) {
 		!strings.HasPrefix(p.header.Get("Content-Disposition"), "attachment") || !strings.Contains(p.header.Get("Content-Security-Policy"), "sandbox") {
 		t.Errorf("download: %d %v", p.status, p.header)
 	}
+	if es, err := e.st.ListAudit(ctx, store.AuditFilter{Action: "event.document.read", ActorID: f.admin.ID}); err != nil || len(es) != 1 || es[0].Channel != model.ChannelWeb {
+		t.Errorf("the download is not audited once on the web channel: %v %+v", err, es)
+	}
 	if p := admin.get(docs + "/00000000-0000-4000-8000-000000000000"); p.status != http.StatusNotFound {
 		t.Errorf("unknown document: %d", p.status)
 	}
