@@ -31,3 +31,13 @@ func TestCatalogueComplete(t *testing.T) {
 		}
 	}
 }
+
+// TestNumbersInTheUsersLocale: counts are grouped the way each language writes them.
+func TestNumbersInTheUsersLocale(t *testing.T) {
+	if got := (page{Lang: "cs"}).Num(1234567); got != "1\u00a0234\u00a0567" {
+		t.Errorf("Czech: %q", got)
+	}
+	if got := (page{Lang: "en"}).Num(1234567); got != "1,234,567" {
+		t.Errorf("English: %q", got)
+	}
+}
