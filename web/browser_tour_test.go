@@ -361,6 +361,7 @@ func (e *env) tourFixture(t *testing.T) ([]tourUser, []tourPage) {
 	}
 	// What a user may not see answers 404, the same error page each time: the browser
 	// visits it once (the page "not-found"), not for every administration page.
+	t0 := time.Now()
 	for _, u := range users {
 		for _, p := range pages {
 			if p.path != "{import}" && p.name != "not-found" && u.client.get(p.path).status == http.StatusNotFound {
@@ -368,6 +369,7 @@ func (e *env) tourFixture(t *testing.T) ([]tourUser, []tourPage) {
 			}
 		}
 	}
+	t.Logf("precheck %s", time.Since(t0))
 	return users, pages
 }
 
@@ -415,7 +417,9 @@ const tourFocus = `(function () {
 })()`
 
 // checkTheChecker runs the checker on a page made to break every rule and fails the test
-// unless it finds each break: a checker that finds nothing would pass any app.
+// unless it finds each break: a checker that finds nothing would pass any app. Then it
+// checks the contrast of every coloured text style of app.css (muted text, links, buttons,
+// badges ...), whether or not a page of the tour shows it.
 func checkTheChecker(t *testing.T, root context.Context, base, keys string) {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(root)
@@ -425,7 +429,8 @@ func checkTheChecker(t *testing.T, root context.Context, base, keys string) {
 	bad := `(function () {
   document.documentElement.lang = "en";
   document.body.innerHTML = '<h1>One</h1><h1>Two</h1><input id="x"><a href="/"></a><img src="/static/icon.svg">' +
-    '<p id="d">x</p><p id="d">y</p><p>dir.title</p><button>Uložit</button><a href="/">Cancel</a><p class="grey">šedá</p><div class="wide">w</div>';
+    '<p id="d">x</p><p id="d">y</p><p>dir.title</p><button>Uložit</button><a href="/">Cancel</a><p class="grey">šedá</p><div class="wide">w</div>' +
+    '<label><input type="checkbox" name="t" value="1"> A</label><label><input type="checkbox" name="t" value="2"> B</label>';
   document.querySelector(".grey").style.color = "#aaa";
   document.querySelector(".wide").style.width = "600px";
   document.querySelector("button").style.minHeight = "20px";
@@ -439,9 +444,39 @@ func checkTheChecker(t *testing.T, root context.Context, base, keys string) {
 		t.Fatal(err)
 	}
 	all := strings.Join(found, "\n")
+	// The palette: each kind of text the stylesheet colours, on its own background.
+	palette := `(function () {
+  document.body.innerHTML = '<header class="bar"><a class="brand" href="/">K</a><a class="adminlink" href="/admin">A</a>' +
+    '<form class="logout"><span class="who">Jana</span><button>Odhlásit</button></form></header>' +
+    '<nav class="worknav"><a href="/">Adresář</a></nav><main id="main"><h1>Barvy</h1><h2>Nadpis</h2><p>Text</p>' +
+    '<p class="sub">Vedlejší</p><p class="hint">Nápověda</p><p class="empty">Nic</p><a href="/">Odkaz</a>' +
+    '<button>Hlavní</button><button class="danger">Smazat</button><button class="secondary">Náhled</button>' +
+    '<button class="ced-small">Malé</button><p class="error">Chyba</p><p class="ok">Hotovo</p><p class="secret">Tajné</p>' +
+    '<span class="tag">štítek</span><span class="stars">★★★</span><span class="status">koncept</span>' +
+    '<span class="status status-active">platný</span><span class="status status-pending">čeká</span>' +
+    '<span class="status status-revoked">odvolaný</span><span class="status status-expired">vypršel</span>' +
+    '<span class="status rsvp-accepted">přijal</span><span class="status rsvp-declined">odmítl</span>' +
+    '<span class="status rsvp-attended">přišel</span><ul class="danger"><li><a href="/">Zrušit</a></li></ul>' +
+    '<dl class="progress"><dt>Hotovo</dt><dd>3</dd></dl><div class="task done">Úkol hotov</div>' +
+    '<a class="action call" href="tel:+420"><span class="label">Volat</span><span class="value">+420</span></a>' +
+    '<div class="card"><p class="sub">Na kartě</p><a href="/">Odkaz na kartě</a></div></main>';
+})()`
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](palette)); err != nil {
+		t.Fatal(err)
+	}
+	colours, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](fmt.Sprintf("(%s)(%q, %s, %t)", tourChecker, "cs", keys, false)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range colours {
+		if strings.HasPrefix(c, "contrast") {
+			t.Errorf("the palette: %s", c)
+		}
+	}
 	for _, want := range []string{"scrolls sideways", "tap target under 44 px: button", `<html lang="en">, want cs`, "2 <h1>", "no <main",
 		"no skip link", "form field without a label: input#x", "link or button without text", "image without alt",
-		"duplicate id: d", "message key shown instead of text: dir.title", `English text on a Czech page: "Cancel"`, "contrast 2.15:1"} {
+		"duplicate id: d", "message key shown instead of text: dir.title", `English text on a Czech page: "Cancel"`, "contrast 2.15:1",
+		"checkboxes or radio buttons without a group name"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("the checker misses %q on a broken page; it found:\n%s", want, all)
 		}
@@ -512,6 +547,25 @@ const tourChecker = `function (lang, keys, narrow) {
     if (el.labels && Array.prototype.some.call(el.labels, function (l) { return l.textContent.trim(); })) return;
     add("form field without a label: " + desc(el));
   });
+  // Several checkboxes or radio buttons of one name are a group with a name of its own.
+  var groups = {};
+  document.querySelectorAll("input[type=checkbox][name], input[type=radio][name]").forEach(function (el) {
+    if (!visible(el)) return;
+    var k = (el.form ? el.form.getAttribute("action") || "" : "") + " " + el.name;
+    (groups[k] = groups[k] || []).push(el);
+  });
+  Object.keys(groups).forEach(function (k) {
+    var els = groups[k];
+    if (els.length < 2) return;
+    var named = els.every(function (el) {
+      var g = el.closest("fieldset, [role=group], [role=radiogroup]");
+      if (!g) return false;
+      if (g.tagName === "FIELDSET") { var lg = g.querySelector("legend"); return !!(lg && lg.textContent.trim()); }
+      return !!((g.getAttribute("aria-label") || "").trim() || g.getAttribute("aria-labelledby"));
+    });
+    if (!named) add("checkboxes or radio buttons without a group name (fieldset and legend): " + desc(els[0]));
+  });
+  if (!document.title.trim()) add("no <title>");
   document.querySelectorAll("label[for]").forEach(function (l) {
     var x = document.getElementById(l.htmlFor);
     if (!x || ["INPUT", "SELECT", "TEXTAREA", "BUTTON", "METER", "OUTPUT", "PROGRESS"].indexOf(x.tagName) < 0) add("label for a missing field: " + l.htmlFor);
