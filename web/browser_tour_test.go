@@ -430,6 +430,7 @@ func checkTheChecker(t *testing.T, root context.Context, base, keys string) {
   document.documentElement.lang = "en";
   document.body.innerHTML = '<h1>One</h1><h1>Two</h1><input id="x"><a href="/"></a><img src="/static/icon.svg">' +
     '<p id="d">x</p><p id="d">y</p><p>dir.title</p><button>Uložit</button><a href="/">Cancel</a><p class="grey">šedá</p><div class="wide">w</div>' +
+    '<input id="hh" aria-label="Pole"><p class="hint">Nápověda</p>' +
     '<label><input type="checkbox" name="t" value="1"> A</label><label><input type="checkbox" name="t" value="2"> B</label>';
   document.querySelector(".grey").style.color = "#aaa";
   document.querySelector(".wide").style.width = "600px";
@@ -476,7 +477,7 @@ func checkTheChecker(t *testing.T, root context.Context, base, keys string) {
 	for _, want := range []string{"scrolls sideways", "tap target under 44 px: button", `<html lang="en">, want cs`, "2 <h1>", "no <main",
 		"no skip link", "form field without a label: input#x", "link or button without text", "image without alt",
 		"duplicate id: d", "message key shown instead of text: dir.title", `English text on a Czech page: "Cancel"`, "contrast 2.15:1",
-		"checkboxes or radio buttons without a group name"} {
+		"checkboxes or radio buttons without a group name", "hint not tied to its field by aria-describedby: input#hh"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("the checker misses %q on a broken page; it found:\n%s", want, all)
 		}
@@ -566,6 +567,13 @@ const tourChecker = `function (lang, keys, narrow) {
     if (!named) add("checkboxes or radio buttons without a group name (fieldset and legend): " + desc(els[0]));
   });
   if (!document.title.trim()) add("no <title>");
+  // A hint right after a field is read with it (aria-describedby).
+  document.querySelectorAll(".hint").forEach(function (h) {
+    var f = h.previousElementSibling;
+    if (!f || !f.matches("input, select, textarea") || !visible(f)) return;
+    var by = (f.getAttribute("aria-describedby") || "").split(/\s+/);
+    if (!h.id || by.indexOf(h.id) < 0) add("hint not tied to its field by aria-describedby: " + desc(f));
+  });
   document.querySelectorAll("label[for]").forEach(function (l) {
     var x = document.getElementById(l.htmlFor);
     if (!x || ["INPUT", "SELECT", "TEXTAREA", "BUTTON", "METER", "OUTPUT", "PROGRESS"].indexOf(x.tagName) < 0) add("label for a missing field: " + l.htmlFor);
