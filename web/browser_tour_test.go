@@ -74,7 +74,7 @@ func TestBrowserTour(t *testing.T) {
 		defer mu.Unlock()
 		phases[name] += time.Since(t0)
 	}
-	defer func() { t.Logf("phases: %v", phases) }()
+	defer func() { t.Logf("time in the tabs, summed: %v", phases) }()
 	// tour visits the pages as one user in one language, in its own browser context.
 	tour := func(u tourUser, lang string) {
 		login, cookie := u.login, u.cookie
@@ -361,7 +361,6 @@ func (e *env) tourFixture(t *testing.T) ([]tourUser, []tourPage) {
 	}
 	// What a user may not see answers 404, the same error page each time: the browser
 	// visits it once (the page "not-found"), not for every administration page.
-	t0 := time.Now()
 	for _, u := range users {
 		for _, p := range pages {
 			if p.path != "{import}" && p.name != "not-found" && u.client.get(p.path).status == http.StatusNotFound {
@@ -369,7 +368,6 @@ func (e *env) tourFixture(t *testing.T) ([]tourUser, []tourPage) {
 			}
 		}
 	}
-	t.Logf("precheck %s", time.Since(t0))
 	return users, pages
 }
 
