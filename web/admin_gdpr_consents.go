@@ -197,6 +197,9 @@ func (h *handler) facts(p page, ev map[string]any, names map[string]string) []fa
 		if n := names[v]; n != "" && k == "recorded_by" {
 			v = n
 		}
+		if k == "previous_status" && v != "" {
+			v = p.T("consent." + v)
+		}
 		if k == "confirmed_at" {
 			if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
 				v = p.Time(t)

@@ -315,7 +315,7 @@ func TestGdprStaffConsentAndRevoke(t *testing.T) {
 	lc.waitTold(t, c.ID)
 	p = admin.get(path)
 	wantPage(t, "page with the consent", p, 200, `data-consent="`+c.ID+`"`, "given to staff", "hovor 42", "Recorded by", "Admin",
-		"Wording SHA-256", `href="http://127.0.0.1:8233/namespaces/default/workflows/consent-lifecycle%2F`+c.ID+`"`, "recorded (staff)")
+		"Wording SHA-256", `href="http://127.0.0.1:8233/namespaces/default/workflows/consent-lifecycle%2F`+c.ID+`"`, "recorded (given to staff)")
 
 	// Revoke: a reason is required; the history keeps both entries.
 	rev := path + "/" + c.ID + "/revoke"

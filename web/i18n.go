@@ -21,6 +21,7 @@ func newCatalogue() catalogue {
 		campaignMessages(),
 		gdprMessages(),
 		grantsMessages(),
+		a11yMessages(),
 	} {
 		for lang, msgs := range part {
 			for k, v := range msgs {
@@ -47,6 +48,7 @@ func coreMessages() catalogue {
 			"login.limited":   "Too many failed logins. Try again later.",
 			"login.missing":   "Enter your login and password.",
 			"logout":          "Log out",
+			"skip":            "Skip to content",
 			"dir.title":       "Directory",
 			"dir.search":      "Search contacts",
 			"dir.hint":        "Name, company, e-mail or phone; accents do not matter.",
@@ -271,6 +273,7 @@ func coreMessages() catalogue {
 			"login.limited":   "Příliš mnoho neúspěšných pokusů. Zkuste to později.",
 			"login.missing":   "Zadejte přihlašovací jméno a heslo.",
 			"logout":          "Odhlásit",
+			"skip":            "Přeskočit na obsah",
 			"dir.title":       "Adresář",
 			"dir.search":      "Hledat kontakty",
 			"dir.hint":        "Jméno, firma, e-mail nebo telefon; na diakritice nezáleží.",
