@@ -392,16 +392,19 @@ func (s *Store) AddContact(ctx context.Context, actor Actor, c model.Contact) (s
 		if err := c.Normalize(s.defaultRegion, defs); err != nil {
 			return err
 		}
+		// search_text is written with the row (pointsSearchText), so that a new contact is
+		// one heap tuple and one pass over the trigram index, not an insert and an update.
 		if err := tx.QueryRow(ctx, `INSERT INTO contacts (id, book_id, kind, contact_type, prefix, given_name, additional_name,
-				family_name, suffix, org_name, display_name, job_title, birthday, tags, custom, created_by)
+				family_name, suffix, org_name, display_name, job_title, birthday, tags, custom, created_by, search_text)
 			VALUES (CASE WHEN $16::uuid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM contacts x WHERE x.id = $16::uuid)
 			             THEN $16::uuid ELSE gen_random_uuid() END,
-			        $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::date, $13, $14, $15) RETURNING id`,
+			        $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::date, $13, $14, $15,
+			        kontakt_fold(concat_ws(' ', $10::text, $9::text, $11::text, array_to_string($13::text[], ' '), $17::text))) RETURNING id`,
 			c.BookID, c.Kind, c.Type, c.Prefix, c.GivenName, c.AdditionalName, c.FamilyName, c.Suffix, c.OrgName,
-			c.DisplayName, c.JobTitle, c.Birthday, c.Tags, c.Custom, actor.UserID, want).Scan(&id); err != nil {
+			c.DisplayName, c.JobTitle, c.Birthday, c.Tags, c.Custom, actor.UserID, want, pointsSearchText(c)).Scan(&id); err != nil {
 			return err
 		}
-		if err := writePoints(ctx, tx, id, c); err != nil {
+		if err := insertPoints(ctx, tx, id, c, false); err != nil {
 			return err
 		}
 		return audit(ctx, tx, actor, "contact.create", []string{id}, nil, nil)
@@ -442,6 +445,41 @@ func writePoints(ctx context.Context, tx pgx.Tx, id string, c model.Contact) err
 	if _, err := tx.Exec(ctx, `DELETE FROM contact_points WHERE contact_id = $1`, id); err != nil {
 		return err
 	}
+	return insertPoints(ctx, tx, id, c, true)
+}
+
+// pointsSearchText is the contact points' share of search_text, as writePoints' UPDATE
+// gathers it from contact_points (the order does not matter to a trigram search).
+func pointsSearchText(c model.Contact) string {
+	var parts []string
+	add := func(ss ...string) {
+		for _, s := range ss {
+			if s != "" {
+				parts = append(parts, s)
+			}
+		}
+	}
+	for _, e := range c.Emails {
+		add(e.Value)
+	}
+	for _, p := range c.Phones {
+		add(p.Value)
+	}
+	for _, w := range c.Websites {
+		add(w.URL)
+	}
+	for _, so := range c.Socials {
+		add(so.Handle, string(so.Network))
+	}
+	for _, a := range c.Addresses {
+		add(a.Locality, a.Street, a.PostalCode)
+	}
+	return strings.Join(parts, " ")
+}
+
+// insertPoints adds the contact's points in one pipelined batch and, with search, brings
+// search_text up to date from them.
+func insertPoints(ctx context.Context, tx pgx.Tx, id string, c model.Contact, search bool) error {
 	batch := &pgx.Batch{}
 	const ins = `INSERT INTO contact_points (contact_id, kind, label, value, network, url, street, locality, region,
 		postal_code, country, preferred, position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
@@ -460,11 +498,16 @@ func writePoints(ctx context.Context, tx pgx.Tx, id string, c model.Contact) err
 	for i, a := range c.Addresses {
 		batch.Queue(ins, id, "address", a.Label, "", "", "", a.Street, a.Locality, a.Region, a.PostalCode, a.Country, a.Preferred, i)
 	}
-	batch.Queue(`UPDATE contacts c SET search_text = kontakt_fold(concat_ws(' ', c.display_name, c.org_name, c.job_title,
-			array_to_string(c.tags, ' '),
-			(SELECT string_agg(concat_ws(' ', p.value, p.network, p.locality, p.street, p.postal_code), ' ')
-			   FROM contact_points p WHERE p.contact_id = c.id)))
-		WHERE c.id = $1`, id)
+	if search {
+		batch.Queue(`UPDATE contacts c SET search_text = kontakt_fold(concat_ws(' ', c.display_name, c.org_name, c.job_title,
+				array_to_string(c.tags, ' '),
+				(SELECT string_agg(concat_ws(' ', p.value, p.network, p.locality, p.street, p.postal_code), ' ')
+				   FROM contact_points p WHERE p.contact_id = c.id)))
+			WHERE c.id = $1`, id)
+	}
+	if batch.Len() == 0 {
+		return nil
+	}
 	return tx.SendBatch(ctx, batch).Close()
 }
 

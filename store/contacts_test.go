@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/kontakt/kontakt/model"
@@ -178,3 +180,34 @@ func TestAuditIsAppendOnly(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestNewContactSearchText: the search text a new contact is inserted with holds the same
+// words as the one writePoints computes from the stored points on an update.
+func TestNewContactSearchText(t *testing.T) {
+	ctx := context.Background()
+	st, pool := newStore(t)
+	a, b := fixture(t, st)
+	c, err := st.CreateContact(ctx, a, model.Contact{BookID: b.ID, Kind: "person", GivenName: "Antonín", FamilyName: "Dvořák",
+		OrgName: "Stavby Dvořák", JobTitle: "Jednatel", Tags: []string{"dodavatel", "beton"},
+		Emails:    []model.Email{{Label: "work", Value: "antonin@stavby.example"}},
+		Phones:    []model.Phone{{Label: "mobile", Value: "+420 777 123 456"}},
+		Websites:  []model.Website{{URL: "https://stavby.example"}},
+		Socials:   []model.Social{{Network: "linkedin", Handle: "advorak"}},
+		Addresses: []model.Address{{Street: "Dlouhá 5", Locality: "Třebíč", PostalCode: "674 01", Country: "CZ"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	words := func(s string) string { f := strings.Fields(s); slices.Sort(f); return strings.Join(f, " ") }
+	var inserted, recomputed string
+	err = pool.QueryRow(ctx, `SELECT c.search_text, kontakt_fold(concat_ws(' ', c.display_name, c.org_name, c.job_title,
+			array_to_string(c.tags, ' '),
+			(SELECT string_agg(concat_ws(' ', p.value, p.network, p.locality, p.street, p.postal_code), ' ')
+			   FROM contact_points p WHERE p.contact_id = c.id)))
+		FROM contacts c WHERE c.id = $1`, c.ID).Scan(&inserted, &recomputed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if words(inserted) != words(recomputed) || !strings.Contains(inserted, "trebic") {
+		t.Errorf("inserted %q, from the points %q", inserted, recomputed)
+	}
+}
