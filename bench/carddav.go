@@ -782,7 +782,7 @@ func runCardDAV(ctx context.Context, o options) error {
 	if o.carddav.radicale {
 		mkR, stopR, err = radicaleSetup(ctx, radDir, o.carddav.sizes)
 	} else {
-		err = errors.New("Radicale not run (-carddav-radicale=false)")
+		err = errors.New("not run: -carddav-radicale=false")
 	}
 	if err != nil {
 		radErr = err

@@ -115,11 +115,6 @@ func (h *handler) prjProject(w http.ResponseWriter, r *http.Request, manage bool
 	return p, true
 }
 
-// prjMessage is the page's text for key.
-func (h *handler) prjMessage(r *http.Request, key string) string {
-	return h.newPage(r, "app", nil).T(key)
-}
-
 // PrjClosureDone reports whether a closure has finished: the project is closed and the
 // workflow recorded the devices that had not synced (none, often) by its deadline.
 func (p page) PrjClosureDone(c *store.ProjectClosureReport) bool {
