@@ -548,27 +548,11 @@ func TestBrowserGdprConsents(t *testing.T) {
 		t.Fatal(err, pg)
 	}
 	contact := pg.Contacts[0]
-	dir := artefacts(t)
+	d := drive(t, ctx)
+	shot, step := d.shot, d.step
 	scanFile := filepath.Join(t.TempDir(), "souhlas.pdf")
 	if err := os.WriteFile(scanFile, []byte("%PDF-1.4\npodepsaný souhlas\n%%EOF\n"), 0o644); err != nil {
 		t.Fatal(err)
-	}
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-			b, err := chromedp.FullScreenshot(100)(ctx, tg)
-			if err != nil {
-				return chromedp.Void{}, err
-			}
-			return chromedp.Void{}, os.WriteFile(filepath.Join(dir, name+".png"), b, 0o644)
-		}
-	}
-	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
 	}
 	narrow := func(what string) {
 		t.Helper()

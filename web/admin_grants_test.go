@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -279,24 +277,8 @@ func TestBrowserGrantsSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := store.Actor{UserID: admin.ID, Channel: model.ChannelSystem}
-	dir := artefacts(t)
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-			b, err := chromedp.FullScreenshot(100)(ctx, tg)
-			if err != nil {
-				return chromedp.Void{}, err
-			}
-			return chromedp.Void{}, os.WriteFile(filepath.Join(dir, name+".png"), b, 0o644)
-		}
-	}
-	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	d := drive(t, ctx)
+	shot, step := d.shot, d.step
 	width := func(what string) {
 		t.Helper()
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)

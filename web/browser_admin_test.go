@@ -2,8 +2,6 @@ package web_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -41,24 +39,8 @@ func TestBrowserAdminRevokesSync(t *testing.T) {
 	if _, err := e.st.PutSyncGrant(bg, a, model.SyncGrant{UserID: jana.ID, BookID: books[0].ID, Mode: model.SyncRead}); err != nil {
 		t.Fatal(err)
 	}
-	dir := artefacts(t)
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-			b, err := chromedp.FullScreenshot(100)(ctx, tg)
-			if err != nil {
-				return chromedp.Void{}, err
-			}
-			return chromedp.Void{}, os.WriteFile(filepath.Join(dir, name+".png"), b, 0o644)
-		}
-	}
-	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	d := drive(t, ctx)
+	shot, step := d.shot, d.step
 	step("log in as admin at 360 px",
 		chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulateScale(2)),
 		chromedp.Navigate(e.srv.URL+"/login"),

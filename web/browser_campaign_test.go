@@ -60,40 +60,8 @@ func TestBrowserCampaign(t *testing.T) {
 		t.Fatalf("the demo's customers: %+v %v", want, err)
 	}
 
-	dir := artefacts(t)
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-			b, err := chromedp.FullScreenshot(100)(ctx, tg)
-			if err != nil {
-				return chromedp.Void{}, err
-			}
-			return chromedp.Void{}, os.WriteFile(filepath.Join(dir, name+".png"), b, 0o644)
-		}
-	}
-	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	eval := func(expr string) string {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		v, err := chromedp.Run(sctx, chromedp.Evaluate[string](expr, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", expr, err)
-		}
-		return v
-	}
-	narrow := func(where string) {
-		t.Helper()
-		if w := eval(`String(document.documentElement.scrollWidth)`); w != "360" {
-			t.Errorf("%s at 360 px scrolls sideways: %s px wide", where, w)
-		}
-	}
+	d := drive(t, ctx)
+	shot, step, eval, narrow := d.shot, d.step, d.eval, d.narrow
 
 	step("log in as jana at 360 px",
 		chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulateScale(2)),

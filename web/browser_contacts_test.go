@@ -2,11 +2,8 @@ package web_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -30,40 +27,8 @@ func TestBrowserContactEditing(t *testing.T) {
 	if err := e.st.SetPassword(context.Background(), store.Actor{Channel: model.ChannelSystem}, f.jana.ID, hash); err != nil {
 		t.Fatal(err)
 	}
-	dir := artefacts(t)
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-			b, err := chromedp.FullScreenshot(100)(ctx, tg)
-			if err != nil {
-				return chromedp.Void{}, err
-			}
-			return chromedp.Void{}, os.WriteFile(filepath.Join(dir, name+".png"), b, 0o644)
-		}
-	}
-	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	eval := func(expr string) string {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		v, err := chromedp.Run(sctx, chromedp.Evaluate[string](expr, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", expr, err)
-		}
-		return v
-	}
-	narrow := func(page string) {
-		t.Helper()
-		if w := eval(`String(document.documentElement.scrollWidth)`); w != "360" {
-			t.Errorf("%s at 360 px scrolls sideways: %s px wide", page, w)
-		}
-	}
+	d := drive(t, ctx)
+	shot, step, eval, narrow := d.shot, d.step, d.eval, d.narrow
 	card := e.srv.URL + "/contacts/" + f.person.ID
 
 	step("log in at 360 px",

@@ -33,6 +33,57 @@ func artefacts(t *testing.T) string {
 	return dir
 }
 
+// driving holds what every browser test does in its tab: screenshots into the artefacts
+// folder, steps with a time limit, evaluating an expression, and the 360 px check.
+type driving struct {
+	t   *testing.T
+	ctx context.Context
+	dir string
+}
+
+func drive(t *testing.T, ctx context.Context) driving { return driving{t: t, ctx: ctx, dir: artefacts(t)} }
+
+// shot saves a full-page PNG screenshot named name.
+func (d driving) shot(name string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		b, err := chromedp.FullScreenshot(100)(ctx, tg) // 100: PNG
+		if err != nil {
+			return chromedp.Void{}, err
+		}
+		return chromedp.Void{}, os.WriteFile(filepath.Join(d.dir, name+".png"), b, 0o644)
+	}
+}
+
+// step runs steps within 30 s and fails the test with what on an error.
+func (d driving) step(what string, steps ...chromedp.Action[chromedp.Void]) {
+	d.t.Helper()
+	sctx, cancel := context.WithTimeout(d.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(sctx, steps...); err != nil {
+		d.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// eval returns a JavaScript expression's value as a string.
+func (d driving) eval(expr string) string {
+	d.t.Helper()
+	sctx, cancel := context.WithTimeout(d.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(sctx, chromedp.Evaluate[string](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		d.t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// narrow reports a page that scrolls sideways at 360 px.
+func (d driving) narrow(where string) {
+	d.t.Helper()
+	if w := d.eval(`String(document.documentElement.scrollWidth)`); w != "360" {
+		d.t.Errorf("%s at 360 px scrolls sideways: %s px wide", where, w)
+	}
+}
+
 // newBrowser starts headless Chromium with the flags this sandbox needs (no sandbox, no
 // network of its own, an empty profile) and returns a tab's context.
 func newBrowser(t *testing.T) context.Context {
@@ -69,34 +120,8 @@ func TestBrowserStaffFindsAndCalls(t *testing.T) {
 	if _, err := devstack.SeedDemo(context.Background(), e.st, password, nil); err != nil {
 		t.Fatal(err)
 	}
-	dir := artefacts(t)
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-			b, err := chromedp.FullScreenshot(100)(ctx, tg) // 100: PNG
-			if err != nil {
-				return chromedp.Void{}, err
-			}
-			return chromedp.Void{}, os.WriteFile(filepath.Join(dir, name+".png"), b, 0o644)
-		}
-	}
-	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	eval := func(expr string) string {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		v, err := chromedp.Run(sctx, chromedp.Evaluate[string](expr, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", expr, err)
-		}
-		return v
-	}
+	d := drive(t, ctx)
+	shot, step, eval := d.shot, d.step, d.eval
 
 	step("log in at 360 px",
 		chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulateScale(2)),
