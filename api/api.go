@@ -13,6 +13,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/kontakt/kontakt/auth"
+	"github.com/kontakt/kontakt/followup"
 	"github.com/kontakt/kontakt/session"
 	"github.com/kontakt/kontakt/store"
 )
@@ -64,6 +65,8 @@ type handler struct {
 	log       *slog.Logger
 	opt       Options
 	sessions  *session.Manager
+	// followups start and signal workflows after the answer (followup.Runner).
+	followups *followup.Runner
 }
 
 //go:embed openapi.json
@@ -75,7 +78,7 @@ var templateFS embed.FS
 // NewHandler returns the HTTP handler serving /healthz and /api/.
 func NewHandler(d Deps) http.Handler {
 	h := &handler{store: d.Store, verifier: d.Verifier, lifecycle: d.Lifecycle, forgetter: d.Forgetter, subjects: d.Subjects,
-		closer: d.ProjectCloser, campaigns: d.Campaigns, log: d.Logger, opt: d.Options}
+		closer: d.ProjectCloser, campaigns: d.Campaigns, log: d.Logger, opt: d.Options, followups: followup.New(d.Logger)}
 	h.sessions = session.New(d.Store, session.Options{TTL: d.Options.SessionTTL, CookieSecure: d.Options.CookieSecure,
 		MaxFailures: d.Options.LoginMaxFailures, Window: d.Options.LoginWindow, Params: d.Options.PasswordParams})
 	r := chi.NewRouter()

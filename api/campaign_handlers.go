@@ -96,7 +96,7 @@ func (h *handler) launchCampaign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.campaigns != nil {
-		h.afterCommit(func(ctx context.Context) error {
+		h.followups.Go(func(ctx context.Context) error {
 			if err := h.campaigns.StartLaunch(ctx, id); err != nil {
 				return err
 			}
@@ -119,7 +119,7 @@ func (h *handler) cancelCampaign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.campaigns != nil && c.LaunchedAt != nil {
-		h.afterCommit(func(ctx context.Context) error { return h.campaigns.CancelLaunch(ctx, id) })
+		h.followups.Go(func(ctx context.Context) error { return h.campaigns.CancelLaunch(ctx, id) })
 	}
 	writeJSON(w, http.StatusAccepted, withWorkflow(c))
 }

@@ -91,7 +91,7 @@ func (h *handler) tellLifecycle(consentID string) {
 	if h.lifecycle == nil {
 		return
 	}
-	h.afterCommit(func(ctx context.Context) error { return h.lifecycle.TellLifecycle(ctx, consentID) })
+	h.followups.Go(func(ctx context.Context) error { return h.lifecycle.TellLifecycle(ctx, consentID) })
 }
 
 // withWorkflowIDs names the Temporal workflows behind a consent: the verification of the

@@ -45,7 +45,7 @@ func (h *handler) startForget(contactID string) {
 	if h.forgetter == nil {
 		return
 	}
-	h.afterCommit(func(ctx context.Context) error {
+	h.followups.Go(func(ctx context.Context) error {
 		if err := h.forgetter.StartForget(ctx, contactID); err != nil {
 			return err
 		}

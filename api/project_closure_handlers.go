@@ -81,7 +81,7 @@ func (h *handler) startClosure(projectID string) {
 	if h.closer == nil {
 		return
 	}
-	h.afterCommit(func(ctx context.Context) error {
+	h.followups.Go(func(ctx context.Context) error {
 		if err := h.closer.StartClosure(ctx, projectID); err != nil {
 			return err
 		}
@@ -100,7 +100,7 @@ func (h *handler) cancelProjectClosure(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.closer != nil {
-		h.afterCommit(func(ctx context.Context) error { return h.closer.CancelClosure(ctx, id) })
+		h.followups.Go(func(ctx context.Context) error { return h.closer.CancelClosure(ctx, id) })
 	}
 	h.writeClosure(w, r, http.StatusOK, id)
 }

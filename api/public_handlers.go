@@ -135,20 +135,35 @@ func (h *handler) readPublicPost(w http.ResponseWriter, r *http.Request) (public
 	return p, true
 }
 
-// allowPublic counts a public submission against the limits per client address and per
-// e-mail address; on false the 429 is written.
+// publicLimits are the rate limits of a public submission: per client address and per
+// e-mail address.
+func publicLimits(r *http.Request, email string) []store.RateRule {
+	return []store.RateRule{{Key: "public-ip:" + clientIP(r), Limit: publicPerIP, Window: publicWindow},
+		{Key: emailRateKey(email), Limit: publicPerEmail, Window: publicWindow}}
+}
+
+// allowPublic counts a public submission against publicLimits; on false the 429 is written.
 func (h *handler) allowPublic(w http.ResponseWriter, r *http.Request, email string) bool {
-	ok, err := h.store.RateAllow(r.Context(), []string{"public-ip:" + clientIP(r), emailRateKey(email)},
-		[]int{publicPerIP, publicPerEmail}, publicWindow)
+	rules := publicLimits(r, email)
+	keys, limits := make([]string, len(rules)), make([]int, len(rules))
+	for i, rule := range rules {
+		keys[i], limits[i] = rule.Key, rule.Limit
+	}
+	ok, err := h.store.RateAllow(r.Context(), keys, limits, publicWindow)
 	if err != nil {
 		h.fail(w, r, err)
 		return false
 	}
 	if !ok {
-		w.Header().Set("Retry-After", strconv.Itoa(int(publicWindow.Seconds())))
-		writeError(w, http.StatusTooManyRequests, "too many submissions; try again later", "")
+		tooMany(w)
 	}
 	return ok
+}
+
+// tooMany answers a submission over a rate limit.
+func tooMany(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(publicWindow.Seconds())))
+	writeError(w, http.StatusTooManyRequests, "too many submissions; try again later", "")
 }
 
 // submitConsent takes a consent from a website. The submission is committed before the
@@ -168,19 +183,21 @@ func (h *handler) submitConsent(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if !h.allowPublic(w, r, intake.Email) {
-		return
-	}
 	intake.IP, intake.UserAgent = clientIP(r), truncate(r.UserAgent(), 500)
 	if intake.PageURL == "" {
 		intake.PageURL = truncate(r.Referer(), 2000)
 	}
+	intake.Limits = publicLimits(r, intake.Email)
 	res, err := h.store.RecordIntake(r.Context(), intake)
+	if errors.Is(err, store.ErrRateLimited) {
+		tooMany(w)
+		return
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	h.afterCommit(func(ctx context.Context) error {
+	h.followups.Go(func(ctx context.Context) error {
 		if h.verifier == nil {
 			return nil // no Temporal: the reconciler of a worker starts it
 		}
@@ -208,29 +225,6 @@ func (h *handler) intakeAccepted(w http.ResponseWriter, r *http.Request, f store
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"status": "accepted",
 		"message": "If the address is valid, a confirmation mail is on its way."})
-}
-
-// afterCommit runs fn after the answer is on its way, detached from the request, retrying
-// for up to 10 s; a failure is only logged because the reconciler retries from the database.
-func (h *handler) afterCommit(fn func(ctx context.Context) error) {
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		// fn is idempotent: retry while Temporal is briefly unreachable, then leave the
-		// rest to the outbox reconciler.
-		for {
-			err := fn(ctx)
-			if err == nil {
-				return
-			}
-			select {
-			case <-ctx.Done():
-				h.log.Warn("workflow start or signal failed; the reconciler will retry", "err", err)
-				return
-			case <-time.After(500 * time.Millisecond):
-			}
-		}
-	}()
 }
 
 func validSignature(secret string, body []byte, header string) bool {
@@ -382,7 +376,7 @@ func (h *handler) confirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !already {
-		h.afterCommit(func(ctx context.Context) error {
+		h.followups.Go(func(ctx context.Context) error {
 			if h.verifier == nil {
 				return nil
 			}

@@ -99,7 +99,7 @@ func (h *handler) startSubject(requestID string) {
 	if h.subjects == nil {
 		return
 	}
-	h.afterCommit(func(ctx context.Context) error {
+	h.followups.Go(func(ctx context.Context) error {
 		if err := h.subjects.StartSubjectRequest(ctx, requestID); err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -47,15 +48,19 @@ const (
 )
 
 type intakeOptions struct {
-	requests, clients int
-	pgbenchTime       time.Duration
-	rate              float64
-	e2eTime           time.Duration
+	clients     []int // concurrent clients of the throughput runs, and pgbench's -c, one run each
+	requests    int   // submissions of a throughput run against the API without a verifier
+	devRequests int   // submissions of a throughput run with Temporal and the worker in the process
+	pgbenchTime time.Duration
+	rate        float64
+	e2eTime     time.Duration
+	temporal    bool // false: pgbench and the runs without a verifier only, for quick checks
 }
 
 func (o intakeOptions) check() error {
-	if o.requests < 1 || o.clients < 1 || o.pgbenchTime < time.Second || o.rate <= 0 || o.e2eTime < time.Second {
-		return errors.New("-intake-requests and -intake-clients must be at least 1, -pgbench-time and -e2e-time at least 1s, -e2e-rate above 0")
+	if o.requests < 1 || o.devRequests < 1 || len(o.clients) == 0 || slices.Min(o.clients) < 1 ||
+		o.pgbenchTime < time.Second || o.rate <= 0 || o.e2eTime < time.Second {
+		return errors.New("-intake-requests, -intake-dev-requests and -intake-clients must be at least 1, -pgbench-time and -e2e-time at least 1s, -e2e-rate above 0")
 	}
 	return nil
 }
@@ -71,20 +76,26 @@ type intakeEnv struct {
 	fdatasync         float64 // 8 kB writes + fdatasync per second on the cluster's disk
 }
 
+// clientRuns are the runs at one number of concurrent clients.
+type clientRuns struct {
+	clients int
+	pgbench pgbenchResult
+	plain   burstResult // the API without a verifier
+	dev     burstResult // the API with Temporal and the worker in the process (with -intake-temporal)
+	drain   drainResult // how the workflows of dev caught up
+	// rows of the accepted submissions found in consent_requests
+	plainRows, devRows int
+}
+
 // intakeReport is everything the section prints.
 type intakeReport struct {
-	env        intakeEnv
-	o          intakeOptions
-	pgbench    pgbenchResult
-	tp         burstResult
-	tpRows     int // rows of the accepted throughput submissions found in consent_requests
-	drain      drainResult
-	e2e        e2eResult
-	e2eRows    int // the same for the end-to-end run
-	outbox     burstResult
-	outboxRows int
-	sources    int // loopback source addresses used
-	warns      map[string]int
+	env     intakeEnv
+	o       intakeOptions
+	runs    []clientRuns
+	e2e     e2eResult
+	e2eRows int // rows of the end-to-end run's accepted submissions
+	sources int // loopback source addresses used
+	warns   map[string]int
 }
 
 // runIntake runs the intake suite. The deferred calls stop, in this order, the HTTP server,
@@ -164,6 +175,36 @@ func runIntake(ctx context.Context, o options) error {
 		return err
 	}
 
+	g := newLoadGen(publicURL+"/public/forms/"+form.Key+"/consents", publicURL)
+	defer g.close()
+
+	// 1. At each number of clients, pgbench and then the API without a verifier, as
+	// `kontakt serve` runs beside a Temporal elsewhere: the 202 path alone.
+	plainLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	stopPlain := serve(plainLn, api.NewHandler(api.Deps{Store: st, Logger: log, Options: apiOptions(cfg)}), log)
+	defer stopPlain()
+	plainURL := "http://" + plainLn.Addr().String() + "/public/forms/" + form.Key + "/consents"
+	for _, c := range o.intake.clients {
+		run := clientRuns{clients: c}
+		if run.pgbench, err = runPgbench(ctx, pg, dir, c, o.intake.pgbenchTime); err != nil {
+			return err
+		}
+		logf("pgbench -c %d: %.1f TPS", c, run.pgbench.tps)
+		if run.plain, run.plainRows, err = throughput(ctx, g, pool, plainURL, fmt.Sprintf("plain%d", c), o.intake.requests, c); err != nil {
+			return err
+		}
+		r.runs = append(r.runs, run)
+	}
+	if !o.intake.temporal {
+		r.sources = g.sources()
+		r.warns = logs.snapshot()
+		printIntake(os.Stdout, r)
+		return nil
+	}
+
 	// In-process Temporal on a SQLite file, as `kontakt dev` runs it (no Web UI here).
 	dbFile := filepath.Join(dir, "temporal-"+devtemporal.ServerVersion+".db")
 	for _, suffix := range []string{"", "-wal", "-shm"} { // a kept -dir: start afresh
@@ -213,50 +254,24 @@ func runIntake(ctx context.Context, o options) error {
 	defer stopHTTP()
 	logf("kontakt listening on %s, temporal on %s, smtp on %s", publicURL, ts.Address(), catcher.Addr())
 
-	g := newLoadGen(publicURL+"/public/forms/"+form.Key+"/consents", publicURL)
-	defer g.close()
-
-	// 1. pgbench on the same cluster, while the stack idles.
-	if r.pgbench, err = runPgbench(ctx, pg, dir, o.intake.clients, o.intake.pgbenchTime); err != nil {
-		return err
-	}
-	logf("pgbench: %.1f TPS", r.pgbench.tps)
-
-	// 2. Intake throughput.
-	logf("intake warm-up: %d submissions", warmupReq)
-	if w := g.burst(ctx, g.url, "warm", warmupReq, o.intake.clients); w.accepted != warmupReq {
-		return fmt.Errorf("warm-up: %d of %d submissions accepted (statuses %v, errors %d, first error %v)", w.accepted, warmupReq, w.statuses, w.errors, w.firstErr)
-	}
-	logf("intake throughput: %d submissions from %d clients", o.intake.requests, o.intake.clients)
-	r.tp = g.burst(ctx, g.url, "tp", o.intake.requests, o.intake.clients)
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	logf("intake: %d of %d accepted in %s: %.1f per second (statuses %v, errors %d)",
-		r.tp.accepted, o.intake.requests, r.tp.wall.Round(time.Millisecond), r.tp.perSecond(), r.tp.statuses, r.tp.errors)
-	if r.tpRows, err = countRequests(ctx, pool, r.tp.emails); err != nil {
-		return err
+	// 2. At each number of clients, the API with Temporal and the worker in the process, as
+	// `kontakt dev` runs; then the workflows send every confirmation mail of the run.
+	for i := range r.runs {
+		run := &r.runs[i]
+		if run.dev, run.devRows, err = throughput(ctx, g, pool, g.url, fmt.Sprintf("dev%d", run.clients), o.intake.devRequests, run.clients); err != nil {
+			return err
+		}
+		if run.drain, err = drainOutbox(ctx, pool, rec, run.dev); err != nil {
+			return err
+		}
 	}
 
-	// 3. Let the workflows send every confirmation mail of the burst before measuring
-	// end to end on an idle stack.
-	if r.drain, err = drainOutbox(ctx, pool, rec, r.tp); err != nil {
-		return err
-	}
-
-	// 4. End to end at a steady rate.
+	// 3. End to end at a steady rate, on the idle stack.
 	logf("end to end: %.0f submissions per second for %s", o.intake.rate, o.intake.e2eTime)
 	if r.e2e, err = g.steady(ctx, catcher, "e2e", o.intake.rate, o.intake.e2eTime); err != nil {
 		return err
 	}
 	if r.e2eRows, err = countRequests(ctx, pool, r.e2e.emails); err != nil {
-		return err
-	}
-
-	// 5. For comparison, the same throughput run against an API without a Verifier, as
-	// `kontakt serve` runs without KONTAKT_TEMPORAL_ADDRESS: the 202 path alone, the requests
-	// left in the outbox. Temporal and the worker stay up, idle.
-	if r.outbox, r.outboxRows, err = outboxBurst(ctx, g, apiOptions(cfg), st, pool, log, form.Key, o.intake); err != nil {
 		return err
 	}
 	r.sources = g.sources()
@@ -294,24 +309,20 @@ func serve(ln net.Listener, handler http.Handler, log *slog.Logger) (stop func()
 	}
 }
 
-// outboxBurst repeats the throughput run against a second API on its own listener, without
-// a Verifier. The Origin stays the first API's, which the form allows.
-func outboxBurst(ctx context.Context, g *loadGen, opt api.Options, st *store.Store, pool *pgxpool.Pool, log *slog.Logger,
-	formKey string, o intakeOptions) (burstResult, int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return burstResult{}, 0, err
+// throughput sends warmupReq unmeasured submissions and then n measured ones to target from
+// clients concurrent clients, and counts the accepted ones in consent_requests.
+func throughput(ctx context.Context, g *loadGen, pool *pgxpool.Pool, target, prefix string, n, clients int) (burstResult, int, error) {
+	if w := g.burst(ctx, target, prefix+"-warm", warmupReq, clients); w.accepted != warmupReq {
+		return w, 0, fmt.Errorf("warm-up: %d of %d submissions accepted (statuses %v, errors %d, first error %v)", w.accepted, warmupReq, w.statuses, w.errors, w.firstErr)
 	}
-	stop := serve(ln, api.NewHandler(api.Deps{Store: st, Logger: log, Options: opt}), log)
-	defer stop()
-	logf("intake without workflow starts: %d submissions from %d clients", o.requests, o.clients)
-	b := g.burst(ctx, "http://"+ln.Addr().String()+"/public/forms/"+formKey+"/consents", "outbox", o.requests, o.clients)
+	logf("%s: %d submissions from %d clients to %s", prefix, n, clients, target)
+	b := g.burst(ctx, target, prefix, n, clients)
 	if ctx.Err() != nil {
 		return b, 0, ctx.Err()
 	}
-	logf("intake without workflow starts: %d of %d accepted in %s: %.1f per second", b.accepted, o.requests, b.wall.Round(time.Millisecond), b.perSecond())
-	n, err := countRequests(ctx, pool, b.emails)
-	return b, n, err
+	logf("%s: %d of %d accepted in %s: %.1f per second (statuses %v, errors %d)", prefix, b.accepted, n, b.wall.Round(time.Millisecond), b.perSecond(), b.statuses, b.errors)
+	rows, err := countRequests(ctx, pool, b.emails)
+	return b, rows, err
 }
 
 func describeIntake(ctx context.Context, pool *pgxpool.Pool) (intakeEnv, error) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	devtemporal "github.com/kontakt/kontakt/devstack/temporal"
+	"github.com/kontakt/kontakt/store"
 )
 
 // sortedKeys returns m's keys in order.
@@ -44,12 +45,13 @@ func ratioTo(a, b float64) string {
 func printIntake(w io.Writer, r *intakeReport) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	e, o := r.env, r.o
-	tpOK := r.tp.accepted == o.requests && r.tpRows == r.tp.accepted
-	e2eOK := r.e2e.accepted == r.e2e.sent && r.e2eRows == r.e2e.accepted
-	outboxOK := r.outbox.accepted == o.requests && r.outboxRows == r.outbox.accepted
 	cpu := ""
 	if e.cpu != "" {
 		cpu = " (" + e.cpu + ")"
+	}
+	var clients []string
+	for _, c := range o.clients {
+		clients = append(clients, fmt.Sprint(c))
 	}
 
 	p("### Consent intake")
@@ -58,66 +60,84 @@ func printIntake(w io.Writer, r *intakeReport) {
 	p("- PostgreSQL %s, a private cluster (devstack, not Fast) on the local disk: fsync %s, synchronous_commit %s, wal_sync_method %s,"+
 		" shared_buffers %s. That disk: an 8 kB write + fdatasync takes %.0f µs (%.0f per second, measured for 1 s in the cluster's directory).",
 		e.pgVersion, e.fsync, e.syncCommit, e.walSync, e.sharedBf, float64(time.Second)/e.fdatasync/1000, e.fdatasync)
-	p("- Kontakt wired as `kontakt dev` wires it, all in the bench's process: the API (`api.NewHandler`) on a loopback listener"+
-		" (its pool: %d connections, as `kontakt serve` opens it by default), in-process Temporal %s (SQLite file, WAL) with a lazy"+
-		" SDK client, the worker (`worker.Run`), mail over SMTP/TCP to `mailcatcher`; demo organisation and demo form seeded"+
-		" (`devstack.SeedDemo`, `devstack.SeedDemoForm`). The load generator runs in the same process.",
-		e.poolConns, devtemporal.ServerVersion)
-	p("- pgbench %s, same cluster, same settings, same run, just before the intake runs, with the stack idle:"+
-		" `pgbench -n -c %d -j %d -T %d -f insert.sql`, one single-row `INSERT INTO bench_insert (email) VALUES (...)` per transaction"+
-		" into a scratch table (`id bigserial primary key, email text, at timestamptz default now()`) in a database of its own:"+
-		" %d transactions, latency average %s ms.",
-		r.pgbench.version, r.pgbench.clients, r.pgbench.threads, int(o.pgbenchTime.Seconds()), r.pgbench.processed, r.pgbench.latency)
-	p("- Intake throughput: after %d unmeasured submissions, %d clients POST JSON `{\"email\": <unique>, \"purposes\": [\"newsletter\"]}`"+
-		" with the form's Origin to `/public/forms/{key}/consents`, each its next as soon as the last is answered, over keep-alive"+
-		" connections, %d submissions in all; committed 202s per second = 202s / wall time from the first POST to the last answer."+
-		" Every 202 is then looked up in `consent_requests`. Target: ratio ≥ %.1f.", warmupReq, o.clients, o.requests, intakeTarget)
-	p("- End to end: %g submissions per second for %s (open loop, one every %s), on the idle stack after every mail of the throughput"+
-		" run was sent; each timed from just before its POST to the moment the SMTP server had received its confirmation mail (the"+
-		" workflow's SendConfirmation, after PrepareVerification).",
-		o.rate, o.e2eTime, time.Duration(float64(time.Second)/o.rate))
-	p("")
-	p("| Intake (committed 202/s) | pgbench INSERT TPS | Ratio | POST → mail p50 | POST → mail p99 | Requests | All committed |")
-	p("|---:|---:|---:|---:|---:|---|---|")
-	p("| %.1f | %.1f | %s | %s ms | %s ms | %d at %d clients; %d at %g/s | %s |",
-		r.tp.perSecond(), r.pgbench.tps, ratioTo(r.tp.perSecond(), r.pgbench.tps),
-		ms(percentile(r.e2e.mail, 50)), ms(percentile(r.e2e.mail, 99)),
-		o.requests, o.clients, r.e2e.sent, o.rate, yesNo(tpOK && e2eOK))
-	p("")
-	p("| Intake run (%d submissions, %d clients) | Committed 202/s | Ratio to pgbench | POST → 202 p50 | p99 | max | All committed |", o.requests, o.clients)
-	p("|---|---:|---:|---:|---:|---:|---|")
-	burst := func(label string, b burstResult, ok bool) {
-		p("| %s | %.1f | %s | %s ms | %s ms | %s ms | %s |", label, b.perSecond(), ratioTo(b.perSecond(), r.pgbench.tps),
-			ms(percentile(b.latency, 50)), ms(percentile(b.latency, 99)), ms(percentile(b.latency, 100)), yesNo(ok))
+	p("- Kontakt in the bench's process, on loopback listeners, its pool of %d connections as `kontakt serve` opens it by default;"+
+		" demo organisation and demo form seeded (`devstack.SeedDemo`, `devstack.SeedDemoForm`):", e.poolConns)
+	p("  - *202 path*: the API (`api.NewHandler`) without a verifier. A submission is committed and answered 202; its workflow is"+
+		" started afterwards, by the API when Temporal is configured or else from the outbox by a worker's reconciler, so Temporal"+
+		" is not on this path (ARCHITECTURE.md, invariant 3). This is the API process as production runs it, with Temporal on"+
+		" machines of its own; here no workflow runs.")
+	if o.temporal {
+		p("  - *With Temporal in the process*: the API with the Temporal verifier, in-process Temporal %s (SQLite file, WAL), the"+
+			" worker (`worker.Run`) and mail over SMTP/TCP to `mailcatcher`, all in the bench's process on the same cores, as `kontakt"+
+			" dev` wires it. Workflow starts, their activities and mails compete with the intake.", devtemporal.ServerVersion)
 	}
-	burst("API with the Temporal verifier, worker running (the figure above)", r.tp, tpOK)
-	burst("API without a verifier (`kontakt serve` without Temporal: requests wait in the outbox), Temporal and worker idle", r.outbox, outboxOK)
+	p("- pgbench %s, same cluster, same run, just before the intake runs at the same number of clients, with the stack idle:"+
+		" `pgbench -n -c <clients> -j %d -T %d -f insert.sql`, one single-row `INSERT INTO bench_insert (email) VALUES (...)` per"+
+		" transaction into a scratch table (`id bigserial primary key, email text, at timestamptz default now()`) in a database of its own.",
+		r.runs[0].pgbench.version, r.runs[0].pgbench.threads, int(o.pgbenchTime.Seconds()))
+	p("- Throughput runs, at %s clients: after %d unmeasured submissions, each client POSTs JSON `{\"email\": <unique>, \"purposes\":"+
+		" [\"newsletter\"]}` with the form's Origin to `/public/forms/{key}/consents`, its next as soon as the last is answered, over"+
+		" HTTP/1.1 keep-alive with a lean client (bench/rawclient.go: one write per request, the answer read for its status and"+
+		" Content-Length; lean as pgbench is beside PostgreSQL); %d submissions per run on the 202 path, %d with Temporal. Committed"+
+		" 202s per second = 202s / wall time from the first POST to the last answer; every 202 is then looked up in"+
+		" `consent_requests`. Target: ratio ≥ %.1f.", strings.Join(clients, " and "), warmupReq, o.requests, o.devRequests, intakeTarget)
+	if o.temporal {
+		p("- End to end: %g submissions per second for %s (open loop, one every %s) with Temporal, on the idle stack after every mail of"+
+			" the throughput runs was sent; each timed from just before its POST to the moment the SMTP server had received its"+
+			" confirmation mail (the workflow's SendConfirmation, after PrepareVerification).",
+			o.rate, o.e2eTime, time.Duration(float64(time.Second)/o.rate))
+	}
 	p("")
-	p("| At %g submissions/s (%d) | p50 | p99 | max |", o.rate, r.e2e.sent)
-	p("|---|---:|---:|---:|")
-	p("| POST → 202 | %s ms | %s ms | %s ms |", ms(percentile(r.e2e.latency, 50)), ms(percentile(r.e2e.latency, 99)), ms(percentile(r.e2e.latency, 100)))
-	p("| POST → confirmation mail received | %s ms | %s ms | %s ms |", ms(percentile(r.e2e.mail, 50)), ms(percentile(r.e2e.mail, 99)), ms(percentile(r.e2e.mail, 100)))
+	p("| Clients | pgbench INSERT TPS | 202 path: committed 202/s | Ratio | POST → 202 p50 | p99 | max | All committed |")
+	p("|---:|---:|---:|---:|---:|---:|---:|---|")
+	for _, run := range r.runs {
+		b := run.plain
+		p("| %d | %.1f | %.1f | %s | %s ms | %s ms | %s ms | %s |", run.clients, run.pgbench.tps, b.perSecond(), ratioTo(b.perSecond(), run.pgbench.tps),
+			ms(percentile(b.latency, 50)), ms(percentile(b.latency, 99)), ms(percentile(b.latency, 100)),
+			yesNo(b.accepted == o.requests && run.plainRows == b.accepted))
+	}
+	if o.temporal {
+		p("")
+		p("| Clients | With Temporal in the process: committed 202/s | Ratio to pgbench | POST → 202 p50 | p99 | max | Last mail after the first POST | Mails/s | All committed |")
+		p("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+		for _, run := range r.runs {
+			b := run.dev
+			p("| %d | %.1f | %s | %s ms | %s ms | %s ms | %.1f s | %.1f | %s |", run.clients, b.perSecond(), ratioTo(b.perSecond(), run.pgbench.tps),
+				ms(percentile(b.latency, 50)), ms(percentile(b.latency, 99)), ms(percentile(b.latency, 100)),
+				run.drain.lastMail.Seconds(), float64(len(b.emails))/run.drain.lastMail.Seconds(),
+				yesNo(b.accepted == o.devRequests && run.devRows == b.accepted))
+		}
+		p("")
+		p("| At %g submissions/s (%d) | p50 | p99 | max |", o.rate, r.e2e.sent)
+		p("|---|---:|---:|---:|")
+		p("| POST → 202 | %s ms | %s ms | %s ms |", ms(percentile(r.e2e.latency, 50)), ms(percentile(r.e2e.latency, 99)), ms(percentile(r.e2e.latency, 100)))
+		p("| POST → confirmation mail received | %s ms | %s ms | %s ms |", ms(percentile(r.e2e.mail, 50)), ms(percentile(r.e2e.mail, 99)), ms(percentile(r.e2e.mail, 100)))
+	}
 	p("")
 	p("Notes:")
-	p("- Committed: throughput run %d of %d answered 202 in %.2f s (other statuses: %s; transport errors %d), %d of them found in"+
-		" `consent_requests`; end-to-end run %d of %d answered 202, %d found, %d confirmation mails received (missing after %s: %d);"+
-		" run without a verifier %d of %d answered 202, %d found.",
-		r.tp.accepted, o.requests, r.tp.wall.Seconds(), otherStatuses(r.tp.statuses), r.tp.errors, r.tpRows,
-		r.e2e.accepted, r.e2e.sent, r.e2eRows, len(r.e2e.mail), mailWait, r.e2e.accepted-len(r.e2e.mail),
-		r.outbox.accepted, o.requests, r.outboxRows)
+	for _, run := range r.runs {
+		line := fmt.Sprintf("- %d clients: pgbench %d transactions, latency average %s ms; 202 path %d of %d answered 202 in %.2f s (other"+
+			" statuses: %s; transport errors %d), %d found in `consent_requests`", run.clients, run.pgbench.processed, run.pgbench.latency,
+			run.plain.accepted, o.requests, run.plain.wall.Seconds(), otherStatuses(run.plain.statuses), run.plain.errors, run.plainRows)
+		if o.temporal {
+			line += fmt.Sprintf("; with Temporal %d of %d answered 202 in %.2f s (other statuses: %s; transport errors %d), %d found,"+
+				" all mails sent %.1f s after the last 202, the outbox reconciler had to start %d", run.dev.accepted, o.devRequests,
+				run.dev.wall.Seconds(), otherStatuses(run.dev.statuses), run.dev.errors, run.devRows, run.drain.afterLastReq.Seconds(), run.drain.reconciled)
+		}
+		p("%s.", line)
+	}
+	if o.temporal {
+		p("- End to end: %d of %d answered 202, %d found, %d confirmation mails received (missing after %s: %d).",
+			r.e2e.accepted, r.e2e.sent, r.e2eRows, len(r.e2e.mail), mailWait, r.e2e.accepted-len(r.e2e.mail))
+	}
 	p("- Rate limits: the public endpoint allows %d submissions per client address and %d per email per 10 minutes (`publicPerIP`,"+
 		" `publicPerEmail` in api/public_handlers.go), and they stay on. Every email is distinct, and the load generator binds its client"+
 		" sockets (`net.Dialer.LocalAddr`) to loopback source addresses 127.1.x.y (all of 127.0.0.0/8 is loopback on Linux), moving to a"+
 		" fresh one after %d submissions, so no address reaches the limit: %d source addresses in all.",
 		apiPerIP, apiPerEmail, perAddress, r.sources)
-	p("- A 202 is answered after two round trips to PostgreSQL (the form and its purposes come from a five-second cache):"+
-		" the rate limits counted and recorded in one statement, and the request with its audit entry as one pipelined batch (`store.RecordIntake`); the workflow is started after the answer, in the background. In the throughput run those starts,"+
-		" the workflows' activities and their mails compete with the intake for the same %d cores and %d pool connections.",
-		e.nproc, e.poolConns)
-	p("- The workflows of the throughput run caught up %.1f s after its first POST (%.1f s after its last 202): %d confirmation mails,"+
-		" %.1f per second through Temporal, the worker and SMTP; the outbox reconciler had to start %d of them.",
-		r.drain.lastMail.Seconds(), r.drain.afterLastReq.Seconds(), len(r.tp.emails),
-		float64(len(r.tp.emails))/r.drain.lastMail.Seconds(), r.drain.reconciled)
+	p("- A 202 is answered once the submission is committed: concurrent submissions share a transaction (group commit,"+
+		" `store.RecordIntake`, at most %d groups in flight), which checks and counts the rate limits and writes each request with its"+
+		" audit entry; the form and its purposes come from a five-second cache.", store.IntakeFlushers)
 	if len(r.warns) > 0 {
 		var ws []string
 		for _, k := range sortedKeys(r.warns) {

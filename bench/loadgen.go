@@ -54,14 +54,18 @@ func (g *loadGen) close() {
 // newClient returns an HTTP client whose connections leave from a loopback address of their
 // own: 127.1.0.10, 127.1.0.11, ... (all of 127.0.0.0/8 is loopback on Linux).
 func (g *loadGen) newClient() (*http.Client, *http.Transport) {
-	a := g.next.Add(1) - 1
-	ip := net.IPv4(127, 1, byte(a/200), byte(10+a%200))
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}, Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: g.nextSource()}, Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	t := &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second}
 	g.mu.Lock()
 	g.transports = append(g.transports, t)
 	g.mu.Unlock()
 	return &http.Client{Transport: t, Timeout: 60 * time.Second}, t
+}
+
+// nextSource returns the next unused loopback source address.
+func (g *loadGen) nextSource() net.IP {
+	a := g.next.Add(1) - 1
+	return net.IPv4(127, 1, byte(a/200), byte(10+a%200))
 }
 
 // rotator hands out a client for perAddress submissions, then a client on a fresh address.
@@ -131,7 +135,7 @@ func (b burstResult) perSecond() float64 {
 }
 
 // burst sends n submissions to target from clients concurrent clients, each sending its
-// next as soon as the previous one is answered.
+// next as soon as the previous one is answered, over rawConn.
 func (g *loadGen) burst(ctx context.Context, target, prefix string, n, clients int) burstResult {
 	var (
 		next atomic.Int64
@@ -142,7 +146,15 @@ func (g *loadGen) burst(ctx context.Context, target, prefix string, n, clients i
 	b.start = time.Now()
 	for range clients {
 		wg.Go(func() {
-			r := &rotator{g: g}
+			c, err := g.newRawClient(target)
+			if err != nil {
+				mu.Lock()
+				b.errors++
+				b.firstErr = err
+				mu.Unlock()
+				return
+			}
+			defer c.close()
 			for ctx.Err() == nil {
 				i := int(next.Add(1) - 1)
 				if i >= n {
@@ -150,7 +162,7 @@ func (g *loadGen) burst(ctx context.Context, target, prefix string, n, clients i
 				}
 				e := email(prefix, i)
 				t := time.Now()
-				code, err := g.submit(ctx, r.client(), target, e)
+				code, err := c.submit(ctx, e)
 				d := time.Since(t)
 				mu.Lock()
 				switch {

@@ -71,11 +71,13 @@ func main() {
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of the data generator")
 	flag.StringVar(&o.suite, "suite", "search", "what to measure: search (visibility policy), intake (consent intake), carddav (CardDAV sync against Radicale), campaign (CampaignLaunch over 10k targets), import (vCard import with dedup), or all (search and intake)")
 	flag.IntVar(&o.imports.cards, "import-cards", 10000, "import suite: cards in the imported file")
-	flag.IntVar(&o.intake.requests, "intake-requests", 2000, "intake suite: measured submissions of the throughput run")
-	flag.IntVar(&o.intake.clients, "intake-clients", 16, "intake suite: concurrent clients of the throughput run, and pgbench's -c")
+	flag.IntVar(&o.intake.requests, "intake-requests", 20000, "intake suite: measured submissions of a throughput run against the API without a verifier")
+	flag.IntVar(&o.intake.devRequests, "intake-dev-requests", 2000, "intake suite: measured submissions of a throughput run with Temporal and the worker in the process (each waits for its mails)")
+	intakeClients := flag.String("intake-clients", "16,64", "intake suite: concurrent clients of the throughput runs, and pgbench's -c, comma-separated, one run each")
 	flag.DurationVar(&o.intake.pgbenchTime, "pgbench-time", 10*time.Second, "intake suite: pgbench's -T")
 	flag.Float64Var(&o.intake.rate, "e2e-rate", 10, "intake suite: submissions per second of the end-to-end run")
 	flag.DurationVar(&o.intake.e2eTime, "e2e-time", 30*time.Second, "intake suite: length of the end-to-end run")
+	flag.BoolVar(&o.intake.temporal, "intake-temporal", true, "intake suite: also run Temporal, the worker and the end-to-end run (false: pgbench and the runs without a verifier only, for quick checks)")
 	flag.IntVar(&o.campaign.contacts, "campaign-contacts", 10000, "campaign suite: target contacts")
 	flag.IntVar(&o.campaign.reps, "campaign-reps", 5, "campaign suite: reps the tasks are dealt to")
 	batches := flag.String("campaign-batches", "100,500,1000", "campaign suite: batch sizes, one launch each, comma-separated")
@@ -93,6 +95,14 @@ func main() {
 			os.Exit(2)
 		}
 		o.carddav.sizes = append(o.carddav.sizes, n)
+	}
+	for _, s := range strings.Split(*intakeClients, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "bench: -intake-clients takes positive numbers, not %q\n", s)
+			os.Exit(2)
+		}
+		o.intake.clients = append(o.intake.clients, n)
 	}
 	for _, s := range strings.Split(*batches, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))

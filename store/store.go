@@ -41,6 +41,7 @@ type Store struct {
 	pool          *pgxpool.Pool
 	defaultRegion string
 	forms         formCache
+	intakes       intakeQueue
 }
 
 // New returns a Store over pool. defaultRegion (ISO 3166, e.g. "CZ") is the country of

@@ -22,6 +22,8 @@ type Intake struct {
 	IP         string
 	UserAgent  string
 	PageURL    string
+	// Limits, when given, must all pass for the submission to be recorded (RecordIntake).
+	Limits []RateRule
 }
 
 // IntakeResult says which verification request holds the submission. Resend is true when
@@ -30,50 +32,6 @@ type Intake struct {
 type IntakeResult struct {
 	RequestID string
 	Resend    bool
-}
-
-// RecordIntake commits a submission before anything else happens (ARCHITECTURE.md,
-// invariant 3): a new pending request, or, when one is already pending for the same form
-// and email, a resend request on it (with the purposes merged).
-func (s *Store) RecordIntake(ctx context.Context, in Intake) (IntakeResult, error) {
-	// One pipelined batch, one round trip: PostgreSQL runs the statements up to the batch's
-	// Sync as one implicit transaction, so the lock serialising submissions of one email on
-	// one form holds until the commit, and each statement sees what the one before wrote.
-	b := &pgx.Batch{}
-	b.Queue(`SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || lower($2), 0))`, in.FormID, in.Email)
-	b.Queue(`UPDATE consent_requests
-		SET resend_requested_at = now(), updated_at = now(),
-		    purpose_ids = ARRAY(SELECT f.p FROM unnest((SELECT purpose_ids FROM forms WHERE id = $1)) WITH ORDINALITY f(p, n)
-		                        WHERE f.p = ANY(purpose_ids || $3::uuid[]) ORDER BY f.n)
-		WHERE form_id = $1 AND lower(email) = lower($2) AND status = 'pending' AND expires_at > now()`,
-		in.FormID, in.Email, in.PurposeIDs)
-	b.Queue(`INSERT INTO consent_requests (form_id, email, name, purpose_ids, language, ip, user_agent, page_url, expires_at)
-		SELECT $1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(hours => f.confirm_hours)
-		FROM forms f WHERE f.id = $1 AND NOT EXISTS (SELECT 1 FROM consent_requests r
-			WHERE r.form_id = $1 AND lower(r.email) = lower($2) AND r.status = 'pending' AND r.expires_at > now())`,
-		in.FormID, in.Email, in.Name, in.PurposeIDs, in.Language, in.IP, in.UserAgent, in.PageURL)
-	// The audit entry of whichever happened; now() is the transaction's start, so it marks
-	// exactly the row this batch inserted or updated.
-	b.Queue(`INSERT INTO audit_log (action, channel, object_id)
-		SELECT CASE WHEN r.created_at = now() THEN 'consent.request' ELSE 'consent.request.resubmit' END, 'web', r.id
-		FROM consent_requests r
-		WHERE r.form_id = $1 AND lower(r.email) = lower($2) AND r.status = 'pending'
-		  AND (r.created_at = now() OR r.resend_requested_at = now())
-		RETURNING object_id, action = 'consent.request.resubmit'`, in.FormID, in.Email)
-	br := s.pool.SendBatch(ctx, b)
-	var res IntakeResult
-	err := func() error {
-		for range 3 {
-			if _, err := br.Exec(); err != nil {
-				return err
-			}
-		}
-		return br.QueryRow().Scan(&res.RequestID, &res.Resend)
-	}()
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	return res, wrap(err)
 }
 
 // MarkVerificationStarted records that the request's workflow was started.

@@ -314,7 +314,7 @@ func (h *handler) forget(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.forgetter != nil {
-		h.afterCommit(func(ctx context.Context) error {
+		h.followups.Go(func(ctx context.Context) error {
 			if err := h.forgetter.StartForget(ctx, c.ID); err != nil {
 				return err
 			}

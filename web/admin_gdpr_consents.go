@@ -80,7 +80,7 @@ func (h *handler) tellLifecycle(consentID string) {
 	if h.gdpr.Lifecycle == nil {
 		return
 	}
-	h.afterCommit(func(ctx context.Context) error { return h.gdpr.Lifecycle.TellLifecycle(ctx, consentID) })
+	h.followups.Go(func(ctx context.Context) error { return h.gdpr.Lifecycle.TellLifecycle(ctx, consentID) })
 }
 
 func (h *handler) scanMaxBytes() int64 {

@@ -41,7 +41,9 @@ type driving struct {
 	dir string
 }
 
-func drive(t *testing.T, ctx context.Context) driving { return driving{t: t, ctx: ctx, dir: artefacts(t)} }
+func drive(t *testing.T, ctx context.Context) driving {
+	return driving{t: t, ctx: ctx, dir: artefacts(t)}
+}
 
 // shot saves a full-page PNG screenshot named name.
 func (d driving) shot(name string) chromedp.Action[chromedp.Void] {

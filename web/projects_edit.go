@@ -772,7 +772,7 @@ func (h *handler) prjCancelClosure(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.work.closer != nil {
-		h.afterCommit(func(ctx context.Context) error { return h.work.closer.CancelClosure(ctx, id) })
+		h.followups.Go(func(ctx context.Context) error { return h.work.closer.CancelClosure(ctx, id) })
 	}
 	http.Redirect(w, r, "/projects/"+id+"#closure", http.StatusSeeOther)
 }

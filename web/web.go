@@ -26,6 +26,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/kontakt/kontakt/followup"
 	"github.com/kontakt/kontakt/model"
 	"github.com/kontakt/kontakt/session"
 	"github.com/kontakt/kontakt/store"
@@ -71,6 +72,8 @@ type handler struct {
 	gdpr GdprOptions
 	// files are the import and export limits (imports.go, exports.go).
 	files fileDeps
+	// followups start and signal workflows after the answer (followup.Runner).
+	followups *followup.Runner
 }
 
 // Patterns are the http.ServeMux patterns the web app answers; main routes them to the
@@ -92,7 +95,8 @@ func Mount(mux *http.ServeMux, h http.Handler) {
 func NewHandler(d Deps) http.Handler {
 	h := &handler{store: d.Store, sessions: d.Sessions, log: d.Logger, msgs: newCatalogue(), icons: map[int][]byte{},
 		work:      workDeps{closer: d.ProjectCloser, campaigns: d.Campaigns, ui: d.TemporalUIURL, ns: d.TemporalNamespace},
-		forgetter: d.Forgetter, gdpr: d.Gdpr, files: fileDeps{importMaxBytes: d.ImportMaxBytes, exportTTL: d.ExportTTL}}
+		forgetter: d.Forgetter, gdpr: d.Gdpr, files: fileDeps{importMaxBytes: d.ImportMaxBytes, exportTTL: d.ExportTTL},
+		followups: followup.New(d.Logger)}
 	for _, n := range []int{192, 512} {
 		h.icons[n] = iconPNG(n)
 	}

@@ -57,27 +57,6 @@ func (d workDeps) workflowURL(id string) string {
 	return strings.TrimRight(d.ui, "/") + "/namespaces/" + url.PathEscape(ns) + "/workflows/" + url.PathEscape(id)
 }
 
-// afterCommit runs fn (idempotent) after the answer, retrying for a while; the worker's
-// outbox reconciler does the rest if Temporal stays unreachable.
-func (h *handler) afterCommit(fn func(ctx context.Context) error) {
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		for {
-			err := fn(ctx)
-			if err == nil {
-				return
-			}
-			select {
-			case <-ctx.Done():
-				h.log.Warn("web: workflow start or signal failed; the reconciler will retry", "err", err)
-				return
-			case <-time.After(500 * time.Millisecond):
-			}
-		}
-	}()
-}
-
 // Str is the value of an optional string ("" for none).
 func (p page) Str(s *string) string {
 	if s == nil {
@@ -363,7 +342,7 @@ func (h *handler) closeProject(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.work.closer != nil {
-		h.afterCommit(func(ctx context.Context) error {
+		h.followups.Go(func(ctx context.Context) error {
 			if err := h.work.closer.StartClosure(ctx, id); err != nil {
 				return err
 			}
@@ -469,7 +448,7 @@ func (h *handler) launchCampaign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.work.campaigns != nil {
-		h.afterCommit(func(ctx context.Context) error {
+		h.followups.Go(func(ctx context.Context) error {
 			if err := h.work.campaigns.StartLaunch(ctx, id); err != nil {
 				return err
 			}
@@ -492,7 +471,7 @@ func (h *handler) cancelCampaign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.work.campaigns != nil && c.LaunchedAt != nil {
-		h.afterCommit(func(ctx context.Context) error { return h.work.campaigns.CancelLaunch(ctx, id) })
+		h.followups.Go(func(ctx context.Context) error { return h.work.campaigns.CancelLaunch(ctx, id) })
 	}
 	http.Redirect(w, r, "/campaigns/"+id, http.StatusSeeOther)
 }
