@@ -132,4 +132,3 @@ func (r *rawClient) close() {
 		r.c.close()
 	}
 }
-

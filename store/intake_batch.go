@@ -247,4 +247,3 @@ func (s *Store) insertIntakes(ctx context.Context, group []*queuedIntake) ([]int
 	}
 	return outs, err
 }
-
