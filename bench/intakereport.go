@@ -62,9 +62,9 @@ func printIntake(w io.Writer, r *intakeReport) {
 		e.pgVersion, e.fsync, e.syncCommit, e.walSync, e.sharedBf, float64(time.Second)/e.fdatasync/1000, e.fdatasync)
 	p("- Kontakt in the bench's process, on loopback listeners, its pool of %d connections as `kontakt serve` opens it by default;"+
 		" demo organisation and demo form seeded (`devstack.SeedDemo`, `devstack.SeedDemoForm`):", e.poolConns)
-	p("  - *202 path*: the API (`api.NewHandler`) without a verifier. A submission is committed and answered 202; its workflow is"+
-		" started afterwards, by the API when Temporal is configured or else from the outbox by a worker's reconciler, so Temporal"+
-		" is not on this path (ARCHITECTURE.md, invariant 3). This is the API process as production runs it, with Temporal on"+
+	p("  - *202 path*: the API (`api.NewHandler`) without a verifier. A submission is committed and answered 202; its workflow is" +
+		" started afterwards, by the API when Temporal is configured or else from the outbox by a worker's reconciler, so Temporal" +
+		" is not on this path (ARCHITECTURE.md, invariant 3). This is the API process as production runs it, with Temporal on" +
 		" machines of its own; here no workflow runs.")
 	if o.temporal {
 		p("  - *With Temporal in the process*: the API with the Temporal verifier, in-process Temporal %s (SQLite file, WAL), the"+
