@@ -181,7 +181,12 @@ func (s *Store) insertIntakes(ctx context.Context, group []*queuedIntake) ([]int
 	slices.Sort(locks) // one global order across groups and RateAllow: no deadlock
 
 	b := &pgx.Batch{}
-	b.Queue(`SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest($1::text[]) WITH ORDINALITY AS x(k, n)`, locks)
+	// The statement below is prepared once per connection. Left to choose, PostgreSQL plans
+	// it afresh for every group (a custom plan, 0.5 ms of a group's 1.3 ms at 7 submissions);
+	// its generic plan serves every group size up to intakeGroupMax as well. The setting
+	// holds for this transaction only.
+	b.Queue(`SELECT set_config('plan_cache_mode', 'force_generic_plan', true),
+		count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest($1::text[]) WITH ORDINALITY AS x(k, n)`, locks)
 	// Within the one statement every part sees the database as it was before it: the
 	// group's submissions touch distinct requests and rate keys (nextIntakeGroup), so none
 	// depends on another's writes. The audit entries name the request each inserted or
