@@ -136,7 +136,7 @@ func printIntake(w io.Writer, r *intakeReport) {
 		" fresh one after %d submissions, so no address reaches the limit: %d source addresses in all.",
 		apiPerIP, apiPerEmail, perAddress, r.sources)
 	p("- A 202 is answered once the submission is committed: concurrent submissions share a transaction (group commit,"+
-		" `store.RecordIntake`, %d group(s) in flight at a time), which checks and counts the rate limits and writes each request with its"+
+		" `store.RecordIntake`, at most %d group in flight), which checks and counts the rate limits and writes each request with its"+
 		" audit entry; the form and its purposes come from a five-second cache.", store.IntakeFlushers)
 	if len(r.warns) > 0 {
 		var ws []string

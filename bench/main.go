@@ -73,7 +73,7 @@ func main() {
 	flag.IntVar(&o.imports.cards, "import-cards", 10000, "import suite: cards in the imported file")
 	flag.IntVar(&o.intake.requests, "intake-requests", 20000, "intake suite: measured submissions of a throughput run against the API without a verifier")
 	flag.IntVar(&o.intake.devRequests, "intake-dev-requests", 2000, "intake suite: measured submissions of a throughput run with Temporal and the worker in the process (each waits for its mails)")
-	intakeClients := flag.String("intake-clients", "16,64", "intake suite: concurrent clients of the throughput runs, and pgbench's -c, comma-separated, one run each")
+	intakeClients := flag.String("intake-clients", "16,32,64", "intake suite: concurrent clients of the throughput runs, and pgbench's -c, comma-separated, one run each")
 	flag.DurationVar(&o.intake.pgbenchTime, "pgbench-time", 10*time.Second, "intake suite: pgbench's -T")
 	flag.Float64Var(&o.intake.rate, "e2e-rate", 10, "intake suite: submissions per second of the end-to-end run")
 	flag.DurationVar(&o.intake.e2eTime, "e2e-time", 30*time.Second, "intake suite: length of the end-to-end run")

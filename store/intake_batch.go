@@ -18,10 +18,10 @@ import (
 // after its own submission is committed.
 const (
 	// IntakeFlushers is how many groups are written at the same time, on as many pooled
-	// connections. One gives the largest groups, and a group's fixed cost (about 0.6 ms of
-	// which a third is the WAL flush, against 50 µs per submission) dominates: with 16
-	// clients on 2 cores, 2 flushers measured 5-8% fewer submissions per second and 3
-	// flushers 20% fewer.
+	// connections. One gives the largest groups, and a group's fixed cost (about 0.5 ms
+	// with the WAL flush, against 20-40 µs per submission) dominates: with 16 clients on 2
+	// cores, 2 flushers measured 5-10% fewer submissions per second and 3 flushers 20%
+	// fewer; with 64 clients, 2 flushers were no faster.
 	IntakeFlushers = 1
 	// intakeGroupMax bounds a group.
 	intakeGroupMax = 64
