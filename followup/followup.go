@@ -33,6 +33,7 @@ type Runner struct {
 	mu      sync.Mutex
 	queue   []Func
 	running int
+	dropped int
 }
 
 // New returns a runner of Workers workers and Capacity waiting places.
@@ -43,7 +44,10 @@ func (r *Runner) Go(fn Func) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.queue) >= r.waiting {
-		r.log.Warn("followup: queue full, leaving a workflow start or signal to the reconciler", "waiting", len(r.queue))
+		r.dropped++
+		if r.dropped%1000 == 1 { // the first, then one line per thousand
+			r.log.Warn("followup: queue full, leaving workflow starts and signals to the reconciler", "waiting", len(r.queue), "dropped", r.dropped)
+		}
 		return
 	}
 	r.queue = append(r.queue, fn)
