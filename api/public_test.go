@@ -2,12 +2,14 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/kontakt/kontakt/model"
@@ -131,6 +133,57 @@ func TestConsentIntakeBadInput(t *testing.T) {
 	}
 	if r := anon.do("POST", path, okBody, signatureHeader(), sign(okBody)); r.status != http.StatusAccepted {
 		t.Fatalf("signed server post: %d %s", r.status, r.body)
+	}
+}
+
+// The limits of the public endpoint hold for the consent intake: per address (5 in 10
+// minutes, resubmissions included, counted with the other form endpoints) and per client
+// address (30); a refused post is answered 429 with Retry-After and stores nothing. The
+// posts run at the same time, so they share transactions.
+func TestConsentIntakeRateLimits(t *testing.T) {
+	e := newEnv(t)
+	_, f, _ := seedForm(t, e, false)
+	anon := e.anon()
+	path := "/public/forms/" + f.Key + "/consents"
+	origin := []string{"Origin", "https://www.firma.example"}
+	codes := func(bodies []string) map[int]int {
+		got := map[int]int{}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for _, b := range bodies {
+			wg.Go(func() {
+				r := anon.do("POST", path, b, origin...)
+				if r.status == http.StatusTooManyRequests && r.header.Get("Retry-After") == "" {
+					t.Errorf("429 without Retry-After")
+				}
+				mu.Lock()
+				got[r.status]++
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		return got
+	}
+	var same []string
+	for range 8 {
+		same = append(same, `{"email":"limit@posta.example","purposes":["newsletter"]}`)
+	}
+	if got := codes(same); got[http.StatusAccepted] != 5 || got[http.StatusTooManyRequests] != 3 {
+		t.Fatalf("8 posts of one address at once: %v, want 5 accepted and 3 refused", got)
+	}
+	if n := requests(t, e); n != 1 {
+		t.Fatalf("%d requests after resubmissions of one address, want 1", n)
+	}
+	var others []string
+	for i := range 40 {
+		others = append(others, fmt.Sprintf(`{"email":"host%02d@posta.example","purposes":["newsletter"]}`, i))
+	}
+	// This client address has 5 posts counted already: 25 more pass.
+	if got := codes(others); got[http.StatusAccepted] != 25 || got[http.StatusTooManyRequests] != 15 {
+		t.Fatalf("40 posts from one client address at once: %v, want 25 accepted and 15 refused", got)
+	}
+	if n := requests(t, e); n != 26 {
+		t.Fatalf("%d requests, want 26", n)
 	}
 }
 
