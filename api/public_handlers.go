@@ -144,12 +144,7 @@ func publicLimits(r *http.Request, email string) []store.RateRule {
 
 // allowPublic counts a public submission against publicLimits; on false the 429 is written.
 func (h *handler) allowPublic(w http.ResponseWriter, r *http.Request, email string) bool {
-	rules := publicLimits(r, email)
-	keys, limits := make([]string, len(rules)), make([]int, len(rules))
-	for i, rule := range rules {
-		keys[i], limits[i] = rule.Key, rule.Limit
-	}
-	ok, err := h.store.RateAllow(r.Context(), keys, limits, publicWindow)
+	ok, err := h.store.RateAllow(r.Context(), publicLimits(r, email))
 	if err != nil {
 		h.fail(w, r, err)
 		return false

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -93,11 +92,7 @@ func (r *rotator) client() *http.Client {
 
 // submit posts one submission to target and returns the HTTP status.
 func (g *loadGen) submit(ctx context.Context, c *http.Client, target, email string) (int, error) {
-	body, err := json.Marshal(map[string]any{"email": email, "purposes": []string{"newsletter"}})
-	if err != nil {
-		return 0, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(consentBody(email)))
 	if err != nil {
 		return 0, err
 	}

@@ -97,12 +97,16 @@ func (s *Store) RateCount(ctx context.Context, key string, window time.Duration)
 	return n, wrap(err)
 }
 
-// RateAllow checks each key against its limit of events within window and, when all are
-// under their limit, records one event for each, in one round trip: the public endpoints'
+// RateAllow checks each rule (a key, its limit of events and its window) and, when all
+// pass, records one event for each key, in one round trip: the public endpoints'
 // rate limit, shared by every replica. The keys are locked (transaction-scoped advisory
 // locks, in a fixed order) for the count and the insert, so concurrent requests cannot
 // all count the same events and overshoot the limit together.
-func (s *Store) RateAllow(ctx context.Context, keys []string, limits []int, window time.Duration) (bool, error) {
+func (s *Store) RateAllow(ctx context.Context, rules []RateRule) (bool, error) {
+	keys, limits, secs := make([]string, len(rules)), make([]int32, len(rules)), make([]float64, len(rules))
+	for i, r := range rules {
+		keys[i], limits[i], secs[i] = r.Key, int32(r.Limit), r.Window.Seconds()
+	}
 	sorted := slices.Clone(keys)
 	slices.Sort(sorted)
 	// One pipelined batch runs as one implicit transaction, so the locks of its first
@@ -110,11 +114,11 @@ func (s *Store) RateAllow(ctx context.Context, keys []string, limits []int, wind
 	b := &pgx.Batch{}
 	b.Queue(`SELECT count(pg_advisory_xact_lock(hashtextextended('rate/' || k, 0))) FROM unnest($1::text[]) WITH ORDINALITY AS x(k, n)`, sorted)
 	b.Queue(`WITH counts AS (
-			SELECT k.key, k.lim, (SELECT count(*) FROM rate_events r WHERE r.key = k.key AND r.at > now() - $3::interval) AS n
-			FROM unnest($1::text[], $2::int[]) AS k(key, lim)),
+			SELECT k.key, k.lim, (SELECT count(*) FROM rate_events r WHERE r.key = k.key AND r.at > now() - make_interval(secs => k.secs)) AS n
+			FROM unnest($1::text[], $2::int[], $3::float8[]) AS k(key, lim, secs)),
 		verdict AS (SELECT bool_and(n < lim) AS allowed FROM counts),
 		recorded AS (INSERT INTO rate_events (key) SELECT key FROM counts WHERE (SELECT allowed FROM verdict) RETURNING 1)
-		SELECT allowed FROM verdict`, keys, limits, window.String())
+		SELECT allowed FROM verdict`, keys, limits, secs)
 	br := s.pool.SendBatch(ctx, b)
 	var allowed bool
 	_, err := br.Exec()

@@ -46,7 +46,7 @@ func TestRateAllowConcurrent(t *testing.T) {
 					keys[0], keys[1] = keys[1], keys[0]
 				}
 				<-start
-				ok, err := st.RateAllow(ctx, keys, []int{5, 5}, time.Minute)
+				ok, err := st.RateAllow(ctx, []store.RateRule{{Key: keys[0], Limit: 5, Window: time.Minute}, {Key: keys[1], Limit: 5, Window: time.Minute}})
 				if err != nil {
 					t.Error(err)
 					return
